@@ -1,0 +1,106 @@
+# evault: see README.md. `make` builds ./evault; `make test`, `make bench`,
+# `make demo`, `make install PREFIX=/usr/local DESTDIR=`.
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit-test sys-test cli-test bench demo install clean fuzz
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKGS := libsodium sqlite3 libarchive nettle
+TEST_PKGS := cmocka
+# Debian packages providing the libraries and tools the build and tests use.
+DEB_PKGS := build-essential pkg-config libsodium-dev libsqlite3-dev \
+            libarchive-dev nettle-dev libcmocka-dev sqlite3 minisign age
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wvla -Wstrict-prototypes \
+        -Wmissing-prototypes -Wshadow
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now,-z,noexecstack
+OPT ?= -O2 -g
+ifdef WERROR
+WARN += -Werror
+endif
+ifdef SANITIZE
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+       -fno-sanitize-recover=undefined
+HARDEN := -fPIE
+HARDEN_LD += -fsanitize=address,undefined
+BUILD := build/san
+else
+BUILD := build/rel
+endif
+
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(HARDEN) $(OPT) \
+              $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(HARDEN_LD) $(LDFLAGS)
+LIBS := $(PKG_LIBS)
+
+LIB_SRC := $(wildcard crypto/*.c) $(wildcard vault/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIBEV := $(BUILD)/libevault.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SYS_SRC := $(wildcard tests/sys/test_*.c)
+SYS_BIN := $(SYS_SRC:tests/sys/%.c=$(BUILD)/tests/%)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
+
+all: evault
+
+evault: $(BUILD)/evault
+	cp $< $@
+
+$(BUILD)/evault: $(CLI_OBJ) $(LIBEV)
+	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
+
+$(LIBEV): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB_OBJ) $(LIBEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -o $@ $< $(TESTLIB_OBJ) $(LIBEV) \
+	  $(LDFLAGS_ALL) $(CMOCKA_LIBS) $(LIBS)
+
+$(BUILD)/tests/test_%: tests/sys/test_%.c $(TESTLIB_OBJ) $(LIBEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -o $@ $< $(TESTLIB_OBJ) $(LIBEV) \
+	  $(LDFLAGS_ALL) $(CMOCKA_LIBS) $(LIBS)
+
+# Install missing Debian packages (as root), or say exactly what to run.
+deps:
+	@./tests/deps.sh $(DEB_PKGS)
+
+test: deps
+	$(MAKE) --no-print-directory evault $(UNIT_BIN) $(SYS_BIN)
+	@BUILD=$(BUILD) ./tests/run.sh
+
+bench: deps
+	$(MAKE) --no-print-directory evault
+	@BUILD=$(BUILD) ./bench/run.sh
+
+demo: deps
+	$(MAKE) --no-print-directory evault
+	@./examples/demo.sh
+
+install: evault
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 evault $(DESTDIR)$(PREFIX)/bin/evault
+	install -m 0644 docs/evault.1 $(DESTDIR)$(PREFIX)/share/man/man1/evault.1
+
+clean:
+	rm -rf build evault
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,54 @@
+#!/bin/bash
+# run.sh: run every test and print one closing line "N passed, N failed".
+#   unit and system tests: $BUILD/tests/test_* (cmocka; a crash counts as a
+#   failure); CLI tests: tests/cli/t*.sh (TAP-style "ok N" / "not ok N").
+# Environment: BUILD (build dir), TESTS (optional glob filter on names).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build/rel}
+export EVAULT="$PWD/$BUILD/evault"
+export EVAULT_TESTING=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+root=$(mktemp -d "${TMPDIR:-/tmp}/evault-tests.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+passed=0 failed=0 failures=""
+filter=${TESTS:-*}
+
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    case "$name" in $filter) ;; *) continue ;; esac
+    dir="$root/$name"; mkdir -p "$dir"
+    out="$dir.log"
+    start=$(date +%s)
+    ( cd "$dir" && TMPDIR="$dir" "$OLDPWD/$t" ) >"$out" 2>&1
+    rc=$?
+    p=$(grep -c '^\[       OK \]' "$out")
+    f=$(grep -c '^\[  FAILED  \] [a-z]' "$out")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    echo "$name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+    if [ "$f" -ne 0 ]; then failures="$failures $name"; sed 's/^/    /' "$out" | tail -40; fi
+done
+
+for t in tests/cli/t*.sh; do
+    [ -f "$t" ] || continue
+    name=$(basename "$t" .sh)
+    case "$name" in $filter) ;; *) continue ;; esac
+    dir="$root/$name"; mkdir -p "$dir"
+    out="$dir.log"
+    start=$(date +%s)
+    ( cd "$dir" && TMPDIR="$dir" bash "$OLDPWD/$t" ) >"$out" 2>&1
+    rc=$?
+    p=$(grep -c '^ok ' "$out")
+    f=$(grep -c '^not ok ' "$out")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    echo "$name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+    if [ "$f" -ne 0 ]; then failures="$failures $name"; grep -v '^ok ' "$out" | sed 's/^/    /' | tail -40; fi
+done
+
+[ -n "$failures" ] && echo "failing:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,1013 @@
+/*
+ * vault: create, unlock and manage a vault container.
+ *
+ * Layout of this file:
+ *   1. struct vault and small helpers (SQLite error mapping, connection
+ *      setup);
+ *   2. unlocking: reading the keyslot region and trying a secret on it;
+ *   3. keyslot changes, crash-safe through the keyslot_state table: the new
+ *      slot images are first committed as "pending" inside the encrypted
+ *      database, then written to the region, then marked committed. Opening
+ *      a vault finishes an interrupted change and detects any slot that
+ *      differs from what evault wrote (tampering);
+ *   4. create, open, info, check, shred.
+ */
+#define _GNU_SOURCE
+#include "vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../crypto/kdf.h"
+#include "../crypto/recovery.h"
+#include "schema.h"
+
+struct vault {
+    char *path;
+    sqlite3 *db;
+    vfs_ctx *vfs;
+    keyslot_secret *secret; /* sodium_malloc'd */
+    uint8_t *meta_key;      /* sodium_malloc'd */
+    int slot;               /* keyslot that unlocked */
+};
+
+/* Keys in guarded memory for the duration of one operation. */
+struct keys {
+    keyslot_secret secret;
+    uint8_t meta_key[32];
+    uint8_t wrap[32];
+    uint8_t code[RECOVERY_BYTES];
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+int vault_sqlerr(vault *v, int sqlrc, const char *what, ev_err *e)
+{
+    uint32_t bad = v && v->vfs ? vfs_bad_page(v->vfs) : 0;
+    const char *path = v ? v->path : "?";
+    const char *msg = v && v->db ? sqlite3_errmsg(v->db) : sqlite3_errstr(sqlrc);
+
+    if (bad || sqlrc == SQLITE_IOERR_DATA)
+        return err_set(e, EV_ERR_INTEGRITY,
+                       "page %u of '%s' failed authentication while %s: the "
+                       "vault is damaged or was tampered with",
+                       (unsigned)bad, path, what);
+    switch (sqlrc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return err_set(e, EV_ERR_INTEGRITY,
+                       "the database in '%s' is damaged (%s) while %s", path,
+                       msg, what);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return err_set(e, EV_ERR_BUSY,
+                       "'%s' is busy in another process (%s): try again",
+                       path, what);
+    case SQLITE_NOMEM:
+        return err_set(e, EV_ERR_NOMEM, "out of memory while %s", what);
+    case SQLITE_CONSTRAINT:
+    case SQLITE_ERROR:
+        return err_set(e, EV_ERR_INVALID, "%s: %s", what, msg);
+    default:
+        return err_set(e, EV_ERR_IO, "cannot finish %s on '%s': %s", what,
+                       path, msg);
+    }
+}
+
+static int exec(vault *v, const char *sql, const char *what, ev_err *e)
+{
+    int rc = sqlite3_exec(v->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : vault_sqlerr(v, rc, what, e);
+}
+
+static void rollback(vault *v)
+{
+    if (v->db && !sqlite3_get_autocommit(v->db))
+        sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void keys_free(struct keys *k)
+{
+    sodium_free(k);
+}
+
+static struct keys *keys_new(void)
+{
+    struct keys *k = sodium_malloc(sizeof *k);
+    if (k)
+        sodium_memzero(k, sizeof *k);
+    return k;
+}
+
+/* Open the database through v->vfs and apply evault's connection policy. */
+static int db_connect(vault *v, int create, ev_err *e)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+                SQLITE_OPEN_EXRESCODE | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(v->path, &v->db, flags, vfs_name(v->vfs));
+
+    if (rc != SQLITE_OK)
+        return vault_sqlerr(v, rc, "opening the database", e);
+    sqlite3_extended_result_codes(v->db, 1);
+    sqlite3_busy_timeout(v->db, VAULT_BUSY_MS);
+    sqlite3_limit(v->db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    /* temp_store first: nothing may ever spill plaintext to a temp file. */
+    return exec(v,
+                "PRAGMA temp_store=MEMORY;"
+                "PRAGMA journal_mode=DELETE;"
+                "PRAGMA synchronous=FULL;"
+                "PRAGMA secure_delete=ON;"
+                "PRAGMA foreign_keys=ON;",
+                "setting up the connection", e);
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    int fd, rc = -1;
+
+    if (!copy)
+        return -1;
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        rc = fsync(fd);
+        close(fd);
+    }
+    free(copy);
+    return rc;
+}
+
+/* ---- unlocking -------------------------------------------------------- */
+
+/*
+ * Read the keyslot region with a short-lived descriptor. Only called before
+ * this process opens the vault with SQLite, so closing it drops no lock.
+ */
+static int region_read_file(const char *path, uint8_t *region, ev_err *e)
+{
+    struct stat st;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return err_set(e, errno == ENOENT ? EV_ERR_NOTFOUND : EV_ERR_IO,
+                       "cannot open '%s': %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(e, EV_ERR_UNLOCK,
+                       "cannot unlock '%s': not a regular file", path);
+    }
+    n = pread(fd, region, KEYSLOT_REGION, 0);
+    close(fd);
+    if (n != KEYSLOT_REGION || st.st_size < KEYSLOT_REGION)
+        return err_set(e, EV_ERR_UNLOCK,
+                       "cannot unlock '%s': too short to be an evault file",
+                       path);
+    return 0;
+}
+
+/*
+ * Try secret on every slot: as a recovery code on all slots (cheap), then as
+ * a passphrase on slots whose Argon2id parameters are plausible. OUT:
+ * k->secret, *slot. Returns 0 or EV_ERR_UNLOCK.
+ */
+static int region_unlock(const uint8_t *region, const char *secret,
+                         size_t len, struct keys *k, int *slot)
+{
+    uint8_t salt[KDF_SALTBYTES];
+    kdf_params p;
+
+    if (recovery_parse(k->code, secret, len) == 0) {
+        for (int i = 0; i < KEYSLOT_COUNT; i++) {
+            const uint8_t *s = region + i * KEYSLOT_SIZE;
+            keyslot_kdf(s, salt, &p);
+            kdf_recovery(k->wrap, k->code, RECOVERY_BYTES, salt);
+            if (keyslot_open(&k->secret, s, k->wrap) == 0) {
+                *slot = i;
+                return 0;
+            }
+        }
+    }
+    for (int i = 0; i < KEYSLOT_COUNT; i++) {
+        const uint8_t *s = region + i * KEYSLOT_SIZE;
+        keyslot_kdf(s, salt, &p);
+        if (!kdf_params_valid(&p))
+            continue;
+        if (kdf_passphrase(k->wrap, secret, len, salt, &p) != 0)
+            continue;
+        if (keyslot_open(&k->secret, s, k->wrap) == 0) {
+            *slot = i;
+            return 0;
+        }
+    }
+    return EV_ERR_UNLOCK;
+}
+
+/* ---- keyslot changes -------------------------------------------------- */
+
+static int slot_meta(vault *v, const uint8_t *slot, int index,
+                     keyslot_meta *m)
+{
+    return keyslot_meta_read(m, slot, index, v->meta_key);
+}
+
+/* Read the region through SQLite's handle. OUT: region. */
+static int region_read_db(vault *v, uint8_t *region, ev_err *e)
+{
+    int rc = vfs_header_read(v->db, region);
+    return rc == SQLITE_OK ? 0 : vault_sqlerr(v, rc, "reading keyslots", e);
+}
+
+/*
+ * Write the slots listed in mask from images to the region, in ascending
+ * order of `order` (slots to add before slots to erase), with an fsync
+ * after each.
+ */
+static int region_write(vault *v, const uint8_t *images, unsigned add_mask,
+                        unsigned erase_mask, ev_err *e)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned mask = pass == 0 ? add_mask : erase_mask;
+        for (int i = 0; i < KEYSLOT_COUNT; i++) {
+            int rc;
+            if (!(mask & (1u << i)))
+                continue;
+            rc = vfs_header_write(v->db, i, images + i * KEYSLOT_SIZE);
+            if (rc != SQLITE_OK)
+                return vault_sqlerr(v, rc, "writing a keyslot", e);
+        }
+    }
+    return 0;
+}
+
+/*
+ * Apply a keyslot change: slots in add_mask and erase_mask take their
+ * images. Steps: (1) commit the images as pending, (2) write them to the
+ * region (added slots first, so a crash never leaves no working slot),
+ * (3) mark them committed.
+ */
+static int slots_apply(vault *v, const uint8_t *images, unsigned add_mask,
+                       unsigned erase_mask, ev_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    unsigned mask = add_mask | erase_mask;
+
+    rc = exec(v, "BEGIN IMMEDIATE", "starting a keyslot change", e);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_prepare_v2(v->db,
+                           "SELECT count(*) FROM keyslot_state "
+                           "WHERE pending IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = vault_sqlerr(v, sqlite3_errcode(v->db), "reading keyslots", e);
+        goto fail;
+    }
+    if (sqlite3_column_int(st, 0) != 0) {
+        rc = err_set(e, EV_ERR_BUSY,
+                     "another keyslot change on '%s' is in progress: try "
+                     "again",
+                     v->path);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(v->db,
+                           "UPDATE keyslot_state SET pending=?2 WHERE slot=?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = vault_sqlerr(v, sqlite3_errcode(v->db), "saving keyslots", e);
+        goto fail;
+    }
+    for (int i = 0; i < KEYSLOT_COUNT; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        sqlite3_bind_int(st, 1, i);
+        sqlite3_bind_blob(st, 2, images + i * KEYSLOT_SIZE, KEYSLOT_SIZE,
+                          SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = vault_sqlerr(v, sqlite3_errcode(v->db), "saving keyslots",
+                              e);
+            goto fail;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = exec(v, "COMMIT", "saving keyslots", e);
+    if (rc != 0)
+        goto fail;
+    rc = region_write(v, images, add_mask, erase_mask, e);
+    if (rc != 0)
+        return rc; /* the next open finishes the change */
+    return exec(v,
+                "UPDATE keyslot_state SET committed=pending, pending=NULL "
+                "WHERE pending IS NOT NULL",
+                "committing keyslots", e);
+fail:
+    sqlite3_finalize(st);
+    rollback(v);
+    return rc;
+}
+
+/*
+ * Compare the region with keyslot_state. Slots equal to their committed
+ * image are fine; a slot with a pending image is rewritten with it (an
+ * interrupted change, finished now); any other difference is tampering.
+ * With repair 0 nothing is written. OUT: msg (first problem).
+ */
+static int slots_verify(vault *v, int repair, char *msg, size_t msglen,
+                        ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION], images[KEYSLOT_REGION];
+    sqlite3_stmt *st = NULL;
+    unsigned seen = 0, pending = 0, add = 0, erase = 0;
+    int rc;
+
+    rc = exec(v, "BEGIN", "checking keyslots", e);
+    if (rc != 0)
+        return rc;
+    rc = sqlite3_prepare_v2(v->db,
+                            "SELECT slot, committed, pending FROM "
+                            "keyslot_state",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        rc = vault_sqlerr(v, rc, "checking keyslots", e);
+        goto out;
+    }
+    rc = region_read_db(v, region, e);
+    if (rc != 0)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int i = sqlite3_column_int(st, 0);
+        const void *com = sqlite3_column_blob(st, 1);
+        const void *pen = sqlite3_column_blob(st, 2);
+        const uint8_t *disk = region + i * KEYSLOT_SIZE;
+
+        if (i < 0 || i >= KEYSLOT_COUNT || !com ||
+            sqlite3_column_bytes(st, 1) != KEYSLOT_SIZE)
+            continue;
+        seen |= 1u << i;
+        if (pen && sqlite3_column_bytes(st, 2) == KEYSLOT_SIZE) {
+            keyslot_meta m;
+            pending |= 1u << i;
+            memcpy(images + i * KEYSLOT_SIZE, pen, KEYSLOT_SIZE);
+            if (slot_meta(v, pen, i, &m) == 0)
+                add |= 1u << i;
+            else
+                erase |= 1u << i;
+            continue;
+        }
+        if (sodium_memcmp(disk, com, KEYSLOT_SIZE) != 0 && !msg[0])
+            snprintf(msg, msglen,
+                     "keyslot %d of '%s' was changed outside evault", i,
+                     v->path);
+    }
+    if (rc != SQLITE_DONE) {
+        rc = vault_sqlerr(v, rc, "checking keyslots", e);
+        goto out;
+    }
+    if (seen != (1u << KEYSLOT_COUNT) - 1 && !msg[0])
+        snprintf(msg, msglen, "the keyslot records of '%s' are incomplete",
+                 v->path);
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    rollback(v);
+    if (rc == 0 && pending && repair && !msg[0]) {
+        rc = region_write(v, images, add, erase, e);
+        if (rc == 0)
+            rc = exec(v,
+                      "UPDATE keyslot_state SET committed=pending, "
+                      "pending=NULL WHERE pending IS NOT NULL",
+                      "finishing an interrupted keyslot change", e);
+    }
+    sodium_memzero(images, sizeof images);
+    return rc;
+}
+
+/* Build a keyslot for a passphrase. OUT: slot. */
+static int seal_passphrase(vault *v, uint8_t *slot, int index,
+                           const char *pass, size_t len, const kdf_params *p,
+                           const char *label, ev_err *e)
+{
+    struct keys *k = keys_new();
+    uint8_t salt[KDF_SALTBYTES];
+    keyslot_meta m;
+    int rc = EV_ERR_INTERNAL;
+
+    if (!k)
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    memset(&m, 0, sizeof m);
+    m.type = KEYSLOT_PASSPHRASE;
+    m.created = (uint64_t)time(NULL);
+    snprintf(m.label, sizeof m.label, "%s", label ? label : "passphrase");
+    randombytes_buf(salt, sizeof salt);
+    if (!kdf_params_valid(p)) {
+        rc = err_set(e, EV_ERR_INVALID, "invalid key derivation cost");
+        goto out;
+    }
+    if (kdf_passphrase(k->wrap, pass, len, salt, p) != 0) {
+        rc = err_set(e, EV_ERR_NOMEM,
+                     "not enough memory for the key derivation");
+        goto out;
+    }
+    if (keyslot_seal(slot, index, k->wrap, salt, p, v->secret, &m,
+                     v->meta_key) != 0) {
+        rc = err_set(e, EV_ERR_INTERNAL, "cannot seal keyslot");
+        goto out;
+    }
+    rc = 0;
+out:
+    keys_free(k);
+    return rc;
+}
+
+/* Find a free slot in region. Returns its index or -1. */
+static int free_slot(vault *v, const uint8_t *region)
+{
+    for (int i = 0; i < KEYSLOT_COUNT; i++) {
+        keyslot_meta m;
+        if (slot_meta(v, region + i * KEYSLOT_SIZE, i, &m) != 0)
+            return i;
+    }
+    return -1;
+}
+
+static int region_for_change(vault *v, uint8_t *region, ev_err *e)
+{
+    char msg[256] = "";
+    int rc = slots_verify(v, 1, msg, sizeof msg, e);
+    if (rc != 0)
+        return rc;
+    if (msg[0])
+        return err_set(e, EV_ERR_INTEGRITY, "%s", msg);
+    return region_read_db(v, region, e);
+}
+
+int vault_slot_add_passphrase(vault *v, const char *pass, size_t passlen,
+                              const kdf_params *kdf, const char *label,
+                              int *index, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    int i, rc = region_for_change(v, region, e);
+
+    if (rc != 0)
+        return rc;
+    i = free_slot(v, region);
+    if (i < 0)
+        return err_set(e, EV_ERR_REFUSED,
+                       "all %d keyslots of '%s' are in use: remove one first",
+                       KEYSLOT_COUNT, v->path);
+    rc = seal_passphrase(v, region + i * KEYSLOT_SIZE, i, pass, passlen, kdf,
+                         label, e);
+    if (rc == 0)
+        rc = slots_apply(v, region, 1u << i, 0, e);
+    if (rc == 0 && index)
+        *index = i;
+    return rc;
+}
+
+int vault_slot_add_recovery(vault *v, const char *label, char *code,
+                            int *index, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION], salt[KDF_SALTBYTES];
+    struct keys *k = NULL;
+    keyslot_meta m;
+    int i, rc = region_for_change(v, region, e);
+
+    if (rc != 0)
+        return rc;
+    i = free_slot(v, region);
+    if (i < 0)
+        return err_set(e, EV_ERR_REFUSED,
+                       "all %d keyslots of '%s' are in use: remove one first",
+                       KEYSLOT_COUNT, v->path);
+    k = keys_new();
+    if (!k)
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    memset(&m, 0, sizeof m);
+    m.type = KEYSLOT_RECOVERY;
+    m.created = (uint64_t)time(NULL);
+    snprintf(m.label, sizeof m.label, "%s", label ? label : "recovery code");
+    recovery_generate(k->code);
+    randombytes_buf(salt, sizeof salt);
+    kdf_recovery(k->wrap, k->code, RECOVERY_BYTES, salt);
+    if (keyslot_seal(region + i * KEYSLOT_SIZE, i, k->wrap, salt, NULL,
+                     v->secret, &m, v->meta_key) != 0) {
+        rc = err_set(e, EV_ERR_INTERNAL, "cannot seal keyslot");
+        goto out;
+    }
+    rc = slots_apply(v, region, 1u << i, 0, e);
+    if (rc == 0) {
+        recovery_format(code, k->code);
+        if (index)
+            *index = i;
+    }
+out:
+    keys_free(k);
+    return rc;
+}
+
+int vault_slot_remove(vault *v, int index, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    int used = 0, rc;
+    keyslot_meta m;
+
+    if (index < 0 || index >= KEYSLOT_COUNT)
+        return err_set(e, EV_ERR_INVALID,
+                       "no keyslot %d: slots are numbered 0 to %d", index,
+                       KEYSLOT_COUNT - 1);
+    rc = region_for_change(v, region, e);
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < KEYSLOT_COUNT; i++)
+        if (slot_meta(v, region + i * KEYSLOT_SIZE, i, &m) == 0)
+            used++;
+    if (slot_meta(v, region + index * KEYSLOT_SIZE, index, &m) != 0)
+        return err_set(e, EV_ERR_NOTFOUND, "keyslot %d of '%s' is empty",
+                       index, v->path);
+    if (used <= 1)
+        return err_set(e, EV_ERR_REFUSED,
+                       "keyslot %d is the last one of '%s': removing it "
+                       "would lock the vault for ever; add another first",
+                       index, v->path);
+    keyslot_clear(region + index * KEYSLOT_SIZE);
+    return slots_apply(v, region, 0, 1u << index, e);
+}
+
+int vault_passwd(vault *v, const char *pass, size_t passlen,
+                 const kdf_params *kdf, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION], salt[KDF_SALTBYTES];
+    keyslot_meta m;
+    kdf_params p;
+    int j, old = v->slot, rc = region_for_change(v, region, e);
+
+    if (rc != 0)
+        return rc;
+    if (slot_meta(v, region + old * KEYSLOT_SIZE, old, &m) != 0 ||
+        m.type != KEYSLOT_PASSPHRASE)
+        return err_set(e, EV_ERR_REFUSED,
+                       "'%s' was unlocked with a recovery code, which has no "
+                       "passphrase to change: use 'evault keyslot add'",
+                       v->path);
+    keyslot_kdf(region + old * KEYSLOT_SIZE, salt, &p);
+    if (kdf)
+        p = *kdf;
+    j = free_slot(v, region);
+    if (j < 0)
+        return err_set(e, EV_ERR_REFUSED,
+                       "all %d keyslots of '%s' are in use: changing a "
+                       "passphrase safely needs one free; remove one first",
+                       KEYSLOT_COUNT, v->path);
+    rc = seal_passphrase(v, region + j * KEYSLOT_SIZE, j, pass, passlen, &p,
+                         m.label, e);
+    if (rc != 0)
+        return rc;
+    keyslot_clear(region + old * KEYSLOT_SIZE);
+    rc = slots_apply(v, region, 1u << j, 1u << old, e);
+    if (rc == 0)
+        v->slot = j;
+    return rc;
+}
+
+/* ---- create / open / close -------------------------------------------- */
+
+static vault *vault_alloc(const char *path)
+{
+    vault *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->path = strdup(path);
+    v->secret = sodium_malloc(sizeof *v->secret);
+    v->meta_key = sodium_malloc(32);
+    if (!v->path || !v->secret || !v->meta_key) {
+        vault_close(v);
+        return NULL;
+    }
+    return v;
+}
+
+void vault_close(vault *v)
+{
+    if (!v)
+        return;
+    if (v->db)
+        sqlite3_close_v2(v->db);
+    vfs_free(v->vfs);
+    if (v->secret)
+        sodium_memzero(v->secret, sizeof *v->secret);
+    sodium_free(v->secret);
+    sodium_free(v->meta_key);
+    free(v->path);
+    free(v);
+}
+
+sqlite3 *vault_db(vault *v)
+{
+    return v->db;
+}
+
+const char *vault_path(const vault *v)
+{
+    return v->path;
+}
+
+/* Insert the initial keyslot images and vault metadata. */
+static int create_records(vault *v, const uint8_t *region, const char *name,
+                          ev_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    char created[32];
+    int rc;
+
+    rc = exec(v, "BEGIN IMMEDIATE", "creating the vault", e);
+    if (rc != 0)
+        return rc;
+    rc = sqlite3_prepare_v2(v->db,
+                            "INSERT INTO keyslot_state(slot, committed) "
+                            "VALUES (?1, ?2)",
+                            -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < KEYSLOT_COUNT; i++) {
+        sqlite3_bind_int(st, 1, i);
+        sqlite3_bind_blob(st, 2, region + i * KEYSLOT_SIZE, KEYSLOT_SIZE,
+                          SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK
+                                             : sqlite3_errcode(v->db);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    snprintf(created, sizeof created, "%llu",
+             (unsigned long long)v->secret->created);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(v->db,
+                                "INSERT INTO vault_meta(key, value) VALUES "
+                                "('name', ?1), ('created', ?2)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, created, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK
+                                             : sqlite3_errcode(v->db);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        rc = vault_sqlerr(v, rc, "creating the vault", e);
+        rollback(v);
+        return rc;
+    }
+    return exec(v, "COMMIT", "creating the vault", e);
+}
+
+int vault_create(const char *path, const char *pass, size_t passlen,
+                 const kdf_params *kdf, const char *name,
+                 const vault_open_opts *o, char *id_out, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    char *tmp = NULL, *tmpj = NULL, suffix[17];
+    uint8_t rnd[8];
+    struct stat st;
+    vault *v = NULL;
+    int fd = -1, rc = EV_ERR_INTERNAL, reserve = VFS_RESERVE;
+
+    if (lstat(path, &st) == 0 || errno != ENOENT)
+        return err_set(e, EV_ERR_EXISTS,
+                       "'%s' already exists: evault never overwrites a file; "
+                       "choose another name",
+                       path);
+    if (name && strlen(name) > VAULT_NAMEMAX)
+        return err_set(e, EV_ERR_INVALID,
+                       "organisation name is longer than %d bytes",
+                       VAULT_NAMEMAX);
+    v = vault_alloc(path);
+    if (!v)
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    v->secret->version = VAULT_FORMAT_VERSION;
+    v->secret->page_size = VAULT_PAGE_SIZE;
+    randombytes_buf(v->secret->vault_id, VAULT_IDBYTES);
+    crypto_kdf_keygen(v->secret->master_key);
+    v->secret->created = (uint64_t)time(NULL);
+    kdf_subkey(v->meta_key, KDF_SUB_SLOTMETA, v->secret->master_key);
+    for (int i = 0; i < KEYSLOT_COUNT; i++)
+        keyslot_clear(region + i * KEYSLOT_SIZE);
+    rc = seal_passphrase(v, region, 0, pass, passlen, kdf,
+                         "initial passphrase", e);
+    if (rc != 0)
+        goto out;
+
+    /* Build the vault under a temporary name, then link it into place: the
+     * final name never holds a half-made vault, and link() never replaces. */
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(suffix, sizeof suffix, rnd, sizeof rnd);
+    tmp = sqlite3_mprintf("%s.tmp-%s", path, suffix);
+    tmpj = sqlite3_mprintf("%s-journal", tmp);
+    if (!tmp || !tmpj) {
+        rc = err_set(e, EV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = err_set(e, EV_ERR_IO, "cannot create '%s': %s", tmp,
+                     strerror(errno));
+        goto out;
+    }
+    if (write(fd, region, sizeof region) != (ssize_t)sizeof region ||
+        fsync(fd) != 0) {
+        rc = err_set(e, EV_ERR_IO, "cannot write '%s': %s", tmp,
+                     strerror(errno));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+
+    free(v->path);
+    v->path = strdup(tmp);
+    if (!v->path) {
+        rc = err_set(e, EV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = vfs_new(&v->vfs, v->secret->master_key, v->secret->vault_id,
+                 v->secret->page_size, o ? o->base_vfs : NULL);
+    if (rc != 0) {
+        err_set(e, rc, "cannot set up the encrypting file layer");
+        goto out;
+    }
+    rc = db_connect(v, 1, e);
+    if (rc != 0)
+        goto out;
+    {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA page_size=%u;",
+                 (unsigned)v->secret->page_size);
+        rc = exec(v, sql, "setting the page size", e);
+        if (rc != 0)
+            goto out;
+    }
+    sqlite3_file_control(v->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    rc = schema_migrate(v->db, e);
+    if (rc == 0)
+        rc = create_records(v, region, name, e);
+    if (rc != 0)
+        goto out;
+    sqlite3_close_v2(v->db);
+    v->db = NULL;
+    if (link(tmp, path) != 0) {
+        rc = err_set(e, errno == EEXIST ? EV_ERR_EXISTS : EV_ERR_IO,
+                     "cannot create '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (id_out)
+        sodium_bin2hex(id_out, 33, v->secret->vault_id, VAULT_IDBYTES);
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        unlink(tmpj);
+    }
+    if (rc == 0)
+        fsync_dir_of(path);
+    sqlite3_free(tmp);
+    sqlite3_free(tmpj);
+    sodium_memzero(region, sizeof region);
+    vault_close(v);
+    return rc;
+}
+
+int vault_open(vault **out, const char *path, const char *secret,
+               size_t secretlen, const vault_open_opts *o, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    struct keys *k = NULL;
+    vault *v = NULL;
+    char msg[256] = "";
+    int rc, version = 0;
+
+    *out = NULL;
+    rc = region_read_file(path, region, e);
+    if (rc != 0)
+        return rc;
+    k = keys_new();
+    v = vault_alloc(path);
+    if (!k || !v) {
+        rc = err_set(e, EV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (region_unlock(region, secret, secretlen, k, &v->slot) != 0) {
+        rc = err_set(e, EV_ERR_UNLOCK,
+                     "cannot unlock '%s': wrong passphrase, or not an evault "
+                     "file",
+                     path);
+        goto out;
+    }
+    *v->secret = k->secret;
+    if (v->secret->version != VAULT_FORMAT_VERSION) {
+        rc = err_set(e, EV_ERR_REFUSED,
+                     "'%s' has container format %u, which this evault does "
+                     "not know: upgrade evault",
+                     path, (unsigned)v->secret->version);
+        goto out;
+    }
+    kdf_subkey(v->meta_key, KDF_SUB_SLOTMETA, v->secret->master_key);
+    rc = vfs_new(&v->vfs, v->secret->master_key, v->secret->vault_id,
+                 v->secret->page_size, o ? o->base_vfs : NULL);
+    if (rc != 0) {
+        err_set(e, rc, "cannot set up the encrypting file layer for '%s'",
+                path);
+        goto out;
+    }
+    rc = db_connect(v, 0, e);
+    if (rc != 0)
+        goto out;
+    rc = schema_version(v->db, &version, e);
+    if (rc != 0) {
+        rc = vault_sqlerr(v, sqlite3_errcode(v->db), "reading the schema", e);
+        goto out;
+    }
+    if (version == 0) {
+        rc = err_set(e, EV_ERR_INTEGRITY,
+                     "'%s' unlocked but holds no database: it was truncated "
+                     "or damaged",
+                     path);
+        goto out;
+    }
+    rc = schema_migrate(v->db, e);
+    if (rc != 0)
+        goto out;
+    rc = slots_verify(v, 1, msg, sizeof msg, e);
+    if (rc != 0)
+        goto out;
+    if (msg[0]) {
+        rc = err_set(e, EV_ERR_INTEGRITY, "%s", msg);
+        goto out;
+    }
+    *out = v;
+    v = NULL;
+    rc = 0;
+out:
+    sodium_memzero(region, sizeof region);
+    keys_free(k);
+    vault_close(v);
+    return rc;
+}
+
+/* ---- info, check, shred ----------------------------------------------- */
+
+int vault_get_info(vault *v, vault_info *info, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    sqlite3_stmt *st = NULL;
+    sqlite3_int64 size = 0;
+    struct stat sb;
+    int rc;
+
+    memset(info, 0, sizeof *info);
+    sodium_bin2hex(info->vault_id, sizeof info->vault_id,
+                   v->secret->vault_id, VAULT_IDBYTES);
+    info->created = v->secret->created;
+    info->format_version = v->secret->version;
+    info->page_size = v->secret->page_size;
+    info->unlocked_slot = v->slot;
+    rc = schema_version(v->db, &info->schema_version, e);
+    if (rc != 0)
+        return rc;
+    if (stat(v->path, &sb) == 0)
+        info->file_size = (uint64_t)sb.st_size;
+    size = sb.st_size > VFS_HEADER_SIZE ? sb.st_size - VFS_HEADER_SIZE : 0;
+    info->page_count = (uint64_t)size / info->page_size;
+    rc = sqlite3_prepare_v2(v->db,
+                            "SELECT value FROM vault_meta WHERE key='name'", -1,
+                            &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        snprintf(info->name, sizeof info->name, "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return vault_sqlerr(v, rc, "reading the vault name", e);
+    rc = region_read_db(v, region, e);
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < KEYSLOT_COUNT; i++) {
+        const uint8_t *s = region + i * KEYSLOT_SIZE;
+        vault_slot_info *si = &info->slots[i];
+        keyslot_meta m;
+        uint8_t salt[KDF_SALTBYTES];
+        si->index = i;
+        if (slot_meta(v, s, i, &m) != 0)
+            continue;
+        si->type = m.type;
+        si->created = m.created;
+        memcpy(si->label, m.label, sizeof si->label);
+        if (m.type == KEYSLOT_PASSPHRASE)
+            keyslot_kdf(s, salt, &si->kdf);
+    }
+    return 0;
+}
+
+int vault_check(vault *v, vault_check_result *r, vfs_progress_fn progress,
+                void *arg, ev_err *e)
+{
+    vfs_check chk;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    memset(&chk, 0, sizeof chk);
+    chk.progress = progress;
+    chk.arg = arg;
+    vfs_bad_page_reset(v->vfs);
+    rc = exec(v, "BEGIN; SELECT count(*) FROM sqlite_schema;",
+              "starting the check", e);
+    if (rc != 0)
+        return rc;
+    rc = vfs_check_pages(v->db, &chk);
+    if (rc != SQLITE_OK) {
+        rc = vault_sqlerr(v, rc, "reading pages", e);
+        goto out;
+    }
+    r->pages = chk.pages;
+    r->bad_pages = chk.bad;
+    r->first_bad_page = chk.first_bad;
+    vfs_bad_page_reset(v->vfs);
+    r->integrity_ok = 1;
+    rc = sqlite3_prepare_v2(v->db, "PRAGMA integrity_check", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        if (m && strcmp(m, "ok") != 0 && r->integrity_ok) {
+            r->integrity_ok = 0;
+            snprintf(r->integrity_msg, sizeof r->integrity_msg, "%s", m);
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        r->integrity_ok = 0;
+        snprintf(r->integrity_msg, sizeof r->integrity_msg, "%s",
+                 vfs_bad_page(v->vfs) ? "a page failed authentication"
+                                      : sqlite3_errmsg(v->db));
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    rollback(v);
+    rc = slots_verify(v, 0, r->keyslot_msg, sizeof r->keyslot_msg, e);
+    if (rc != 0)
+        goto out;
+    r->keyslots_ok = r->keyslot_msg[0] == '\0';
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    rollback(v);
+    return rc;
+}
+
+int vault_shred(const char *path, ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    struct stat st;
+    char *journal;
+    int fd, rc = EV_ERR_IO;
+
+    fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(e, errno == ENOENT ? EV_ERR_NOTFOUND : EV_ERR_IO,
+                       "cannot open '%s': %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size < KEYSLOT_REGION + VAULT_PAGE_SIZE) {
+        rc = err_set(e, EV_ERR_INVALID,
+                     "'%s' is not an evault file (too small or not a "
+                     "regular file): nothing shredded",
+                     path);
+        goto out;
+    }
+    randombytes_buf(region, sizeof region);
+    if (pwrite(fd, region, sizeof region, 0) != (ssize_t)sizeof region ||
+        fsync(fd) != 0) {
+        rc = err_set(e, EV_ERR_IO, "cannot overwrite the keyslots of '%s': %s",
+                     path, strerror(errno));
+        goto out;
+    }
+    journal = sqlite3_mprintf("%s-journal", path);
+    if (journal) {
+        unlink(journal);
+        sqlite3_free(journal);
+    }
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
