@@ -10,7 +10,7 @@ PKGS := libsodium sqlite3 libarchive nettle
 TEST_PKGS := cmocka
 # Debian packages providing the libraries and tools the build and tests use.
 DEB_PKGS := build-essential pkg-config libsodium-dev libsqlite3-dev \
-            libarchive-dev nettle-dev libcmocka-dev sqlite3 minisign age
+            libarchive-dev nettle-dev libcmocka-dev sqlite3 minisign age file
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -30,9 +30,9 @@ OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
        -fno-sanitize-recover=undefined
 HARDEN := -fPIE
 HARDEN_LD += -fsanitize=address,undefined
-BUILD := build/san
+BUILD ?= build/san
 else
-BUILD := build/rel
+BUILD ?= build/rel
 endif
 
 CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(HARDEN) $(OPT) \
@@ -84,7 +84,7 @@ deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
 test: deps
-	$(MAKE) --no-print-directory evault $(UNIT_BIN) $(SYS_BIN)
+	$(MAKE) --no-print-directory $(BUILD)/evault $(UNIT_BIN) $(SYS_BIN)
 	@BUILD=$(BUILD) ./tests/run.sh
 
 bench: deps
