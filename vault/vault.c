@@ -107,6 +107,19 @@ static struct keys *keys_new(void)
     return k;
 }
 
+/*
+ * Authorizer: ATTACH would open another file with this vault's keys. Only
+ * the nameless in-memory database that VACUUM attaches is allowed.
+ */
+static int authorize(void *arg, int action, const char *a1, const char *a2,
+                     const char *a3, const char *a4)
+{
+    (void)arg, (void)a2, (void)a3, (void)a4;
+    if (action == SQLITE_ATTACH && !(a1 && a1[0] == '\0'))
+        return SQLITE_DENY;
+    return SQLITE_OK;
+}
+
 /* Open the database through v->vfs and apply evault's connection policy. */
 static int db_connect(vault *v, int create, ev_err *e)
 {
@@ -118,7 +131,8 @@ static int db_connect(vault *v, int create, ev_err *e)
         return vault_sqlerr(v, rc, "opening the database", e);
     sqlite3_extended_result_codes(v->db, 1);
     sqlite3_busy_timeout(v->db, VAULT_BUSY_MS);
-    sqlite3_limit(v->db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_limit(v->db, SQLITE_LIMIT_ATTACHED, 1); /* VACUUM needs one */
+    sqlite3_set_authorizer(v->db, authorize, NULL);
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);

@@ -52,7 +52,11 @@ int vault_open(vault **out, const char *path, const char *secret,
 /* Close the database, unregister the VFS and wipe keys. Accepts NULL. */
 void vault_close(vault *v);
 
-/* The connection, for the layers above (records, search...). */
+/*
+ * The connection, for the layers above (records, search...). It carries an
+ * authorizer that refuses ATTACH of any file: a layer that installs its own
+ * authorizer must keep refusing SQLITE_ATTACH of a non-empty file name.
+ */
 sqlite3 *vault_db(vault *v);
 const char *vault_path(const vault *v);
 

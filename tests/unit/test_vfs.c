@@ -1,0 +1,393 @@
+/*
+ * test_vfs: the encrypting VFS. Pages on disk are ciphertext and bound to
+ * their page number and vault; wrong keys fail; pragmas that would leak
+ * plaintext or weaken durability are refused; temp files, WAL and ATTACH are
+ * refused; odd-sized writes fail closed; the encrypted journal supports
+ * savepoint rollback, cache spills and hot-journal recovery after a crash.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../vault/vault.h"
+#include "../../vault/vfs.h"
+
+#define PASS "unit test passphrase"
+
+static int make_vault(const char *path)
+{
+    kdf_params p;
+    ev_err e;
+    unlink(path);
+    kdf_profile("test", &p);
+    return vault_create(path, PASS, strlen(PASS), &p, "Unit", NULL, NULL, &e);
+}
+
+static vault *open_vault(const char *path)
+{
+    vault *v = NULL;
+    ev_err e;
+    int rc = vault_open(&v, path, PASS, strlen(PASS), NULL, &e);
+    if (rc != 0)
+        print_error("vault_open: %s\n", e.msg);
+    assert_int_equal(rc, 0);
+    return v;
+}
+
+static int exec(vault *v, const char *sql)
+{
+    return sqlite3_exec(vault_db(v), sql, NULL, NULL, NULL);
+}
+
+static long count(vault *v, const char *sql)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(vault_db(v), sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf;
+    long n;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static int contains(const uint8_t *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    return memmem(hay, n, needle, k) != NULL;
+}
+
+static void test_pages_are_ciphertext(void **state)
+{
+    uint8_t *buf;
+    size_t n;
+    vault *v;
+    (void)state;
+
+    assert_int_equal(make_vault("a.evault"), 0);
+    v = open_vault("a.evault");
+    assert_int_equal(exec(v, "CREATE TABLE t(x); INSERT INTO t VALUES "
+                             "('plaintext-marker-0123456789');"
+                             "INSERT INTO t SELECT 'plaintext-marker-0123456789' "
+                             "FROM (WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value+1 FROM s WHERE value<200) SELECT value FROM s);"),
+                     0);
+    vault_close(v);
+    buf = slurp("a.evault", &n);
+    assert_non_null(buf);
+    assert_true(n > 4096 && (n - 4096) % 4096 == 0);
+    assert_false(contains(buf, n, "SQLite format 3"));
+    assert_false(contains(buf, n, "plaintext-marker"));
+    assert_false(contains(buf, n, "keyslot_state"));
+    assert_false(contains(buf, n, "CREATE TABLE"));
+    free(buf);
+    v = open_vault("a.evault");
+    assert_int_equal(count(v, "SELECT count(*) FROM t WHERE "
+                              "x='plaintext-marker-0123456789'"),
+                     201);
+    vault_close(v);
+}
+
+/* Swap pages i and j (1-based) of the file on disk. */
+static void swap_pages(const char *path, int i, int j)
+{
+    uint8_t a[4096], b[4096];
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, a, 4096, 4096L * i), 4096);
+    assert_int_equal(pread(fd, b, 4096, 4096L * j), 4096);
+    assert_int_equal(pwrite(fd, b, 4096, 4096L * i), 4096);
+    assert_int_equal(pwrite(fd, a, 4096, 4096L * j), 4096);
+    close(fd);
+}
+
+static void test_page_binding(void **state)
+{
+    vault_check_result r;
+    vault *v;
+    ev_err e;
+    long last;
+    char want[32];
+    (void)state;
+
+    assert_int_equal(make_vault("b.evault"), 0);
+    v = open_vault("b.evault");
+    assert_int_equal(exec(v, "CREATE TABLE t(x); INSERT INTO t SELECT "
+                             "randomblob(3000) FROM (WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value+1 FROM s WHERE value<20) SELECT value FROM s);"),
+                     0);
+    last = count(v, "PRAGMA page_count");
+    vault_close(v);
+    /* db page n sits at file offset 4096 * n (after the keyslot region);
+     * swap two overflow pages of table t */
+    swap_pages("b.evault", (int)last - 2, (int)last - 1);
+    v = open_vault("b.evault");
+    assert_int_equal(vault_check(v, &r, NULL, NULL, &e), 0);
+    assert_int_equal(r.bad_pages, 2);
+    assert_int_equal(r.first_bad_page, last - 2);
+    assert_false(r.integrity_ok);
+    assert_int_equal(exec(v, "SELECT sum(length(x)) FROM t"),
+                     SQLITE_IOERR_DATA);
+    assert_int_equal(vault_sqlerr(v, SQLITE_IOERR_DATA, "reading", &e),
+                     EV_ERR_INTEGRITY);
+    snprintf(want, sizeof want, "page %ld", last - 2);
+    assert_non_null(strstr(e.msg, want));
+    vault_close(v);
+}
+
+static void test_wrong_key(void **state)
+{
+    uint8_t mk[32], id[16];
+    vfs_ctx *c = NULL;
+    sqlite3 *db = NULL;
+    int rc;
+    (void)state;
+
+    assert_int_equal(make_vault("c.evault"), 0);
+    randombytes_buf(mk, 32);
+    randombytes_buf(id, 16);
+    assert_int_equal(vfs_new(&c, mk, id, 4096, NULL), 0);
+    assert_int_equal(sqlite3_open_v2("c.evault", &db, SQLITE_OPEN_READWRITE,
+                                     vfs_name(c)),
+                     SQLITE_OK);
+    rc = sqlite3_exec(db, "SELECT * FROM sqlite_schema", NULL, NULL, NULL);
+    assert_int_equal(sqlite3_extended_errcode(db), SQLITE_IOERR_DATA);
+    assert_int_not_equal(rc, SQLITE_OK);
+    assert_int_equal(vfs_bad_page(c), 1);
+    sqlite3_close(db);
+    vfs_free(c);
+    assert_int_equal(vfs_new(&c, mk, id, 1000, NULL), EV_ERR_INVALID);
+}
+
+static void test_refused_pragmas(void **state)
+{
+    vault *v;
+    sqlite3_stmt *st;
+    (void)state;
+
+    assert_int_equal(make_vault("d.evault"), 0);
+    v = open_vault("d.evault");
+    assert_int_equal(exec(v, "PRAGMA journal_mode=WAL"), SQLITE_ERROR);
+    assert_non_null(strstr(sqlite3_errmsg(vault_db(v)), "not supported"));
+    assert_int_equal(exec(v, "PRAGMA journal_mode=MEMORY"), SQLITE_ERROR);
+    assert_int_equal(exec(v, "PRAGMA journal_mode=OFF"), SQLITE_ERROR);
+    assert_int_equal(exec(v, "PRAGMA temp_store=FILE"), SQLITE_ERROR);
+    assert_int_equal(exec(v, "PRAGMA temp_store=1"), SQLITE_ERROR);
+    assert_int_equal(exec(v, "PRAGMA temp_store_directory='/tmp'"),
+                     SQLITE_ERROR);
+    assert_int_equal(exec(v, "PRAGMA synchronous=OFF"), SQLITE_ERROR);
+    assert_int_equal(exec(v, "PRAGMA page_size=8192"), SQLITE_ERROR);
+    assert_int_equal(exec(v, "PRAGMA page_size=4096"), SQLITE_OK);
+    assert_int_equal(exec(v, "PRAGMA journal_mode=DELETE"), SQLITE_OK);
+    assert_int_equal(exec(v, "PRAGMA temp_store=MEMORY"), SQLITE_OK);
+    assert_int_equal(count(v, "PRAGMA temp_store"), 2);
+    /* mmap is never used: pages on disk are ciphertext */
+    assert_int_equal(sqlite3_prepare_v2(vault_db(v), "PRAGMA mmap_size=1000000",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    /* ATTACH would open another file with this vault's keys */
+    assert_int_not_equal(exec(v, "ATTACH 'other.db' AS o"), SQLITE_OK);
+    assert_int_equal(access("other.db", F_OK), -1);
+    /* VACUUM and big sorts stay in memory */
+    assert_int_equal(exec(v, "CREATE TABLE t(x); INSERT INTO t SELECT "
+                             "randomblob(500) FROM (WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value+1 FROM s WHERE value<3000) SELECT value FROM s);"
+                             "VACUUM;"),
+                     SQLITE_OK);
+    assert_int_equal(count(v, "SELECT count(*) FROM (SELECT x FROM t ORDER "
+                              "BY x)"),
+                     3000);
+    vault_close(v);
+}
+
+static void test_file_methods_fail_closed(void **state)
+{
+    sqlite3_file *f = NULL;
+    uint8_t buf[8192];
+    void *map = (void *)1;
+    vault *v;
+    sqlite3_vfs *vfs;
+    sqlite3_file *tmp;
+    int out = 0;
+    (void)state;
+
+    assert_int_equal(make_vault("e.evault"), 0);
+    v = open_vault("e.evault");
+    assert_int_equal(sqlite3_file_control(vault_db(v), "main",
+                                          SQLITE_FCNTL_FILE_POINTER, &f),
+                     SQLITE_OK);
+    assert_non_null(f);
+    memset(buf, 0x41, sizeof buf);
+    /* only whole, aligned pages may be written */
+    assert_int_equal(f->pMethods->xWrite(f, buf, 100, 4096), SQLITE_IOERR_WRITE);
+    assert_int_equal(f->pMethods->xWrite(f, buf, 4096, 100), SQLITE_IOERR_WRITE);
+    assert_int_equal(f->pMethods->xWrite(f, buf, 8192, 0), SQLITE_IOERR_WRITE);
+    /* page 1 must carry our page size and 40 reserved bytes */
+    assert_int_equal(f->pMethods->xWrite(f, buf, 4096, 0), SQLITE_IOERR_WRITE);
+    /* reads may not span pages */
+    assert_int_equal(f->pMethods->xRead(f, buf, 200, 4000), SQLITE_IOERR_READ);
+    /* no memory-mapped ciphertext */
+    assert_int_equal(f->pMethods->xFetch(f, 0, 4096, &map), SQLITE_OK);
+    assert_null(map);
+    /* temp files, WAL and super-journals cannot be opened */
+    vfs = sqlite3_vfs_find(NULL);
+    assert_int_equal(sqlite3_file_control(vault_db(v), "main",
+                                          SQLITE_FCNTL_VFS_POINTER, &vfs),
+                     SQLITE_OK);
+    tmp = calloc(1, (size_t)vfs->szOsFile);
+    assert_int_equal(vfs->xOpen(vfs, NULL, tmp,
+                                SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_READWRITE |
+                                    SQLITE_OPEN_CREATE |
+                                    SQLITE_OPEN_DELETEONCLOSE,
+                                &out),
+                     SQLITE_CANTOPEN);
+    assert_int_equal(vfs->xOpen(vfs, "e.evault-wal", tmp,
+                                SQLITE_OPEN_WAL | SQLITE_OPEN_READWRITE |
+                                    SQLITE_OPEN_CREATE,
+                                &out),
+                     SQLITE_CANTOPEN);
+    assert_int_equal(vfs->xOpen(vfs, "e.evault-tmp", tmp,
+                                SQLITE_OPEN_TEMP_JOURNAL |
+                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                &out),
+                     SQLITE_CANTOPEN);
+    assert_int_equal(access("e.evault-wal", F_OK), -1);
+    free(tmp);
+    vault_close(v);
+}
+
+static void test_journal_rollback_and_spill(void **state)
+{
+    uint8_t *buf;
+    size_t n;
+    vault *v;
+    (void)state;
+
+    assert_int_equal(make_vault("f.evault"), 0);
+    v = open_vault("f.evault");
+    assert_int_equal(exec(v, "CREATE TABLE t(k INTEGER PRIMARY KEY, x);"
+                             "INSERT INTO t SELECT value, 'journal-marker-' || "
+                             "value || zeroblob(300) FROM "
+                             "(WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value+1 FROM s WHERE value<2000) SELECT value FROM s);"),
+                     0);
+    /* savepoint rollback reads page images back from the journal */
+    assert_int_equal(exec(v, "BEGIN; UPDATE t SET x='changed';"
+                             "SAVEPOINT s; DELETE FROM t WHERE k>10;"
+                             "ROLLBACK TO s; RELEASE s;"),
+                     0);
+    assert_int_equal(count(v, "SELECT count(*) FROM t"), 2000);
+    /* the journal exists now and holds page images, encrypted */
+    buf = slurp("f.evault-journal", &n);
+    assert_non_null(buf);
+    assert_true(n > 4096);
+    assert_false(contains(buf, n, "journal-marker-"));
+    free(buf);
+    assert_int_equal(exec(v, "ROLLBACK"), 0);
+    assert_int_equal(count(v, "SELECT count(*) FROM t WHERE x LIKE "
+                              "'journal-marker-%'"),
+                     2000);
+    assert_int_equal(access("f.evault-journal", F_OK), -1);
+    /* a transaction bigger than the cache spills pages to the database
+     * mid-transaction; rolling back restores them from the journal */
+    assert_int_equal(exec(v, "PRAGMA cache_size=10; BEGIN;"
+                             "UPDATE t SET x=randomblob(300);"
+                             "INSERT INTO t(x) SELECT randomblob(500) FROM "
+                             "(WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value+1 FROM s WHERE value<500) SELECT value FROM s);"
+                             "ROLLBACK;"),
+                     0);
+    assert_int_equal(count(v, "SELECT count(*) FROM t WHERE x LIKE "
+                              "'journal-marker-%'"),
+                     2000);
+    assert_int_equal(count(v, "SELECT count(*) FROM t"), 2000);
+    vault_close(v);
+}
+
+static void test_hot_journal_recovery(void **state)
+{
+    vault_check_result r;
+    pid_t pid;
+    int status;
+    vault *v;
+    ev_err e;
+    (void)state;
+
+    assert_int_equal(make_vault("g.evault"), 0);
+    v = open_vault("g.evault");
+    assert_int_equal(exec(v, "CREATE TABLE t(k INTEGER PRIMARY KEY, x);"
+                             "INSERT INTO t SELECT value, 'before' FROM "
+                             "(WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value+1 FROM s WHERE value<3000) SELECT value FROM s);"),
+                     0);
+    vault_close(v);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* change everything with a tiny cache so pages reach the file,
+         * then die without committing */
+        vault *w = NULL;
+        ev_err e2;
+        if (vault_open(&w, "g.evault", PASS, strlen(PASS), NULL, &e2) != 0)
+            _exit(2);
+        if (exec(w, "PRAGMA cache_size=5; BEGIN; UPDATE t SET x='after' || "
+                    "randomblob(200);") != SQLITE_OK)
+            _exit(3);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(access("g.evault-journal", F_OK), 0);
+    v = open_vault("g.evault");
+    assert_int_equal(count(v, "SELECT count(*) FROM t WHERE x='before'"),
+                     3000);
+    assert_int_equal(vault_check(v, &r, NULL, NULL, &e), 0);
+    assert_int_equal(r.bad_pages, 0);
+    assert_true(r.integrity_ok);
+    assert_true(r.keyslots_ok);
+    vault_close(v);
+    assert_int_equal(access("g.evault-journal", F_OK), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pages_are_ciphertext),
+        cmocka_unit_test(test_page_binding),
+        cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_refused_pragmas),
+        cmocka_unit_test(test_file_methods_fail_closed),
+        cmocka_unit_test(test_journal_rollback_and_spill),
+        cmocka_unit_test(test_hot_journal_recovery),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
