@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aead.h"
+#include "le.h"
 
 #define OFF_SALT 0
 #define OFF_OPS 16
@@ -26,32 +27,6 @@
 static const char secret_domain[] = "evault/keyslot/v1";
 static const char meta_domain[] = "evault/slotmeta/v1";
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 void keyslot_clear(uint8_t *slot)
 {
     randombytes_buf(slot, KEYSLOT_SIZE);
@@ -60,8 +35,8 @@ void keyslot_clear(uint8_t *slot)
 void keyslot_kdf(const uint8_t *slot, uint8_t *salt, kdf_params *p)
 {
     memcpy(salt, slot + OFF_SALT, KDF_SALTBYTES);
-    p->ops = get32(slot + OFF_OPS);
-    p->mem_kib = get32(slot + OFF_MEM);
+    p->ops = le32_get(slot + OFF_OPS);
+    p->mem_kib = le32_get(slot + OFF_MEM);
 }
 
 /* AD of the secret box: domain || salt || ops || mem. OUT: ad. */
@@ -97,8 +72,8 @@ int keyslot_seal(uint8_t *slot, int index, const uint8_t *wrap_key,
     keyslot_clear(slot); /* random fill, and random params for recovery */
     memcpy(slot + OFF_SALT, salt, KDF_SALTBYTES);
     if (p) {
-        put32(slot + OFF_OPS, p->ops);
-        put32(slot + OFF_MEM, p->mem_kib);
+        le32_put(slot + OFF_OPS, p->ops);
+        le32_put(slot + OFF_MEM, p->mem_kib);
     }
 
     memset(plain, 0, sizeof plain);
@@ -106,10 +81,10 @@ int keyslot_seal(uint8_t *slot, int index, const uint8_t *wrap_key,
     plain[1] = (uint8_t)(s->version >> 8);
     plain[2] = (uint8_t)s->flags;
     plain[3] = (uint8_t)(s->flags >> 8);
-    put32(plain + 4, s->page_size);
+    le32_put(plain + 4, s->page_size);
     memcpy(plain + 8, s->vault_id, VAULT_IDBYTES);
     memcpy(plain + 24, s->master_key, MASTER_KEYBYTES);
-    put64(plain + 56, s->created);
+    le64_put(plain + 56, s->created);
     adlen = secret_ad(ad, slot);
     if (aead_seal(slot + OFF_SCT, slot + OFF_SNONCE, slot + OFF_STAG, plain,
                   SECRET_LEN, ad, adlen, wrap_key) != 0)
@@ -119,7 +94,7 @@ int keyslot_seal(uint8_t *slot, int index, const uint8_t *wrap_key,
     lablen = strnlen(m->label, KEYSLOT_LABELMAX);
     plain[0] = (uint8_t)m->type;
     plain[1] = (uint8_t)lablen;
-    put64(plain + 8, m->created);
+    le64_put(plain + 8, m->created);
     memcpy(plain + 16, m->label, lablen);
     adlen = meta_ad(ad, slot, index);
     if (aead_seal(slot + OFF_MCT, slot + OFF_MNONCE, slot + OFF_MTAG, plain,
@@ -147,10 +122,10 @@ int keyslot_open(keyslot_secret *s, const uint8_t *slot,
         goto out;
     s->version = (uint16_t)(plain[0] | plain[1] << 8);
     s->flags = (uint16_t)(plain[2] | plain[3] << 8);
-    s->page_size = get32(plain + 4);
+    s->page_size = le32_get(plain + 4);
     memcpy(s->vault_id, plain + 8, VAULT_IDBYTES);
     memcpy(s->master_key, plain + 24, MASTER_KEYBYTES);
-    s->created = get64(plain + 56);
+    s->created = le64_get(plain + 56);
     rc = 0;
 out:
     sodium_memzero(plain, sizeof plain);
@@ -173,7 +148,7 @@ int keyslot_meta_read(keyslot_meta *m, const uint8_t *slot, int index,
         plain[1] > KEYSLOT_LABELMAX)
         goto out;
     m->type = plain[0];
-    m->created = get64(plain + 8);
+    m->created = le64_get(plain + 8);
     memcpy(m->label, plain + 16, plain[1]);
     m->label[plain[1]] = '\0';
     rc = 0;

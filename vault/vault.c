@@ -244,9 +244,9 @@ static int region_read_db(vault *v, uint8_t *region, ev_err *e)
 }
 
 /*
- * Write the slots listed in mask from images to the region, in ascending
- * order of `order` (slots to add before slots to erase), with an fsync
- * after each.
+ * Write slots from images to the region: those in add_mask first, then
+ * those in erase_mask, so that a crash never leaves fewer working slots
+ * than before and after; each write is followed by an fsync.
  */
 static int region_write(vault *v, const uint8_t *images, unsigned add_mask,
                         unsigned erase_mask, ev_err *e)

@@ -25,6 +25,7 @@
 
 #include "../crypto/aead.h"
 #include "../crypto/kdf.h"
+#include "../crypto/le.h"
 #include "err.h"
 #include "jmap.h"
 
@@ -82,32 +83,6 @@ static const sqlite3_io_methods jrnl_methods;
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static sqlite3_int64 real_size(evfile *f, int *rc)
 {
     sqlite3_int64 sz = 0;
@@ -122,7 +97,7 @@ static void page_ad(uint8_t *ad, const vfs_ctx *c, uint32_t pgno)
 {
     memcpy(ad, c->keys->vault_id, 16);
     ad[16] = 'D';
-    put32(ad + 17, pgno);
+    le32_put(ad + 17, pgno);
 }
 
 /*
@@ -376,7 +351,7 @@ static size_t jhdr_ad(uint8_t *ad, const evfile *f, uint64_t seq)
     memcpy(ad, f->ctx->keys->vault_id, 16);
     ad[16] = 'J';
     memcpy(ad + 17, f->jid, JID_BYTES);
-    put64(ad + 33, seq);
+    le64_put(ad + 33, seq);
     return 41;
 }
 
@@ -386,8 +361,8 @@ static size_t jbody_ad(uint8_t *ad, const evfile *f, uint64_t seq,
 {
     size_t n = jhdr_ad(ad, f, seq);
     ad[16] = 'j';
-    put64(ad + n, loff);
-    put32(ad + n + 8, len);
+    le64_put(ad + n, loff);
+    le32_put(ad + n + 8, len);
     return n + 12;
 }
 
@@ -432,9 +407,9 @@ static int jrec_load(evfile *f, uint64_t seq, uint64_t doff, uint64_t *loff,
     if (aead_open(h, hdr + 24, 16, hdr, hdr + 40, ad, adlen,
                   f->ctx->keys->journal) != 0)
         return SQLITE_IOERR_DATA;
-    *loff = get64(h);
-    n = get32(h + 8);
-    if (n == 0 || n > JREC_MAXBODY || get32(h + 12) != 0)
+    *loff = le64_get(h);
+    n = le32_get(h + 8);
+    if (n == 0 || n > JREC_MAXBODY || le32_get(h + 12) != 0)
         return SQLITE_IOERR_DATA;
     rc = f->real->pMethods->xRead(f->real, f->cbuf, (int)n + 40,
                                   (sqlite3_int64)(doff + JREC_HDR));
@@ -545,9 +520,9 @@ static int jrnl_write(sqlite3_file *pf, const void *buf, int amt,
         uint8_t h[16], ad[53], *r = f->cbuf;
         size_t adlen;
 
-        put64(h, (uint64_t)off);
-        put32(h + 8, n);
-        put32(h + 12, 0);
+        le64_put(h, (uint64_t)off);
+        le32_put(h + 8, n);
+        le32_put(h + 12, 0);
         adlen = jhdr_ad(ad, f, seq);
         if (aead_seal(r + 24, r, r + 40, h, 16, ad, adlen,
                       f->ctx->keys->journal) != 0)
