@@ -101,13 +101,7 @@ int cmd_keyslot(int argc, char **argv)
     kdf_params p;
     vault *v = NULL;
 
-    if (argc < 2 || argv[1][0] == '-') {
-        cli_getopt(argc, argv, "", opts);
-        return cli_usage("keyslot", g_cli.help);
-    }
-    sub = argv[1];
-    argc--;
-    argv++;
+    /* Options may come before or after the subcommand (getopt permutes). */
     while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'r':
@@ -124,6 +118,9 @@ int cmd_keyslot(int argc, char **argv)
             return cli_usage("keyslot", 0);
         }
     }
+    if (g_cli.help || optind >= argc)
+        return cli_usage("keyslot", g_cli.help);
+    sub = argv[optind++];
     if (g_cli.help)
         return cli_usage("keyslot", 1);
     if (label && strlen(label) > KEYSLOT_LABELMAX) {

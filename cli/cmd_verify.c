@@ -54,11 +54,12 @@ int cmd_verify(int argc, char **argv)
     }
     if (!ok) {
         if (r.bad_pages)
-            cli_error("page %u of the vault failed authentication (%llu "
-                      "pages in all): the vault is damaged or was tampered "
-                      "with",
+            cli_error("page %u of the vault failed authentication (%llu of "
+                      "%llu pages failed): the vault is damaged or was "
+                      "tampered with",
                       (unsigned)r.first_bad_page,
-                      (unsigned long long)r.bad_pages);
+                      (unsigned long long)r.bad_pages,
+                      (unsigned long long)r.pages);
         if (!r.integrity_ok)
             cli_error("integrity_check failed: %s", r.integrity_msg);
         if (!r.keyslots_ok)

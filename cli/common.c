@@ -147,13 +147,13 @@ void secret_free(secret *s)
 
 static int secret_alloc(secret *s)
 {
-    s->buf = sodium_malloc(SECRET_MAX + 1);
+    s->buf = sodium_malloc(SECRET_MAX + 2);
     s->len = 0;
     if (!s->buf) {
         cli_error("out of memory");
         return EXIT_ERROR;
     }
-    sodium_memzero(s->buf, SECRET_MAX + 1);
+    sodium_memzero(s->buf, SECRET_MAX + 2);
     return 0;
 }
 
@@ -165,7 +165,7 @@ static int secret_from_fd(secret *s, int fd, const char *what)
 
     if (rc)
         return rc;
-    while (n < SECRET_MAX) {
+    while (n <= SECRET_MAX) {
         ssize_t r = read(fd, s->buf + n, 1);
         if (r < 0 && errno == EINTR)
             continue;
@@ -179,7 +179,7 @@ static int secret_from_fd(secret *s, int fd, const char *what)
             break;
         n++;
     }
-    if (n == SECRET_MAX) {
+    if (n > SECRET_MAX) {
         cli_error("the passphrase in %s is longer than %d bytes", what,
                   SECRET_MAX);
         secret_free(s);

@@ -55,7 +55,14 @@ int vault_sqlerr(vault *v, int sqlrc, const char *what, ev_err *e)
     const char *path = v ? v->path : "?";
     const char *msg = v && v->db ? sqlite3_errmsg(v->db) : sqlite3_errstr(sqlrc);
 
-    if (bad || sqlrc == SQLITE_IOERR_DATA)
+    if (bad)
+        vfs_bad_page_reset(v->vfs); /* reported once, here */
+    if (!bad && sqlrc == SQLITE_IOERR_DATA)
+        return err_set(e, EV_ERR_INTEGRITY,
+                       "the rollback journal of '%s' failed authentication "
+                       "while %s: it is damaged or was tampered with",
+                       path, what);
+    if (bad)
         return err_set(e, EV_ERR_INTEGRITY,
                        "page %u of '%s' failed authentication while %s: the "
                        "vault is damaged or was tampered with",
@@ -265,39 +272,177 @@ static int region_write(vault *v, const uint8_t *images, unsigned add_mask,
     return 0;
 }
 
+/* What keyslot_state holds: committed images, pending ones, and masks. */
+struct slot_state {
+    uint8_t committed[KEYSLOT_REGION];
+    uint8_t pending[KEYSLOT_REGION];
+    unsigned seen, pend;
+};
+
 /*
- * Apply a keyslot change: slots in add_mask and erase_mask take their
- * images. Steps: (1) commit the images as pending, (2) write them to the
- * region (added slots first, so a crash never leaves no working slot),
- * (3) mark them committed.
+ * Inside a transaction: read keyslot_state, then the region (the read of
+ * the table takes SQLite's lock first, so the region is read under it).
+ * OUT: s, region.
  */
-static int slots_apply(vault *v, const uint8_t *images, unsigned add_mask,
-                       unsigned erase_mask, ev_err *e)
+static int slots_load(vault *v, struct slot_state *s, uint8_t *region,
+                      ev_err *e)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    unsigned mask = add_mask | erase_mask;
 
-    rc = exec(v, "BEGIN IMMEDIATE", "starting a keyslot change", e);
-    if (rc != 0)
-        return rc;
-    if (sqlite3_prepare_v2(v->db,
-                           "SELECT count(*) FROM keyslot_state "
-                           "WHERE pending IS NOT NULL",
-                           -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        rc = vault_sqlerr(v, sqlite3_errcode(v->db), "reading keyslots", e);
-        goto fail;
-    }
-    if (sqlite3_column_int(st, 0) != 0) {
-        rc = err_set(e, EV_ERR_BUSY,
-                     "another keyslot change on '%s' is in progress: try "
-                     "again",
-                     v->path);
-        goto fail;
+    s->seen = s->pend = 0;
+    rc = sqlite3_prepare_v2(v->db,
+                            "SELECT slot, committed, pending FROM "
+                            "keyslot_state",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+        int i = sqlite3_column_int(st, 0);
+        const void *com = sqlite3_column_blob(st, 1);
+        const void *pen = sqlite3_column_blob(st, 2);
+        if (i < 0 || i >= KEYSLOT_COUNT || !com ||
+            sqlite3_column_bytes(st, 1) != KEYSLOT_SIZE)
+            continue;
+        s->seen |= 1u << i;
+        memcpy(s->committed + i * KEYSLOT_SIZE, com, KEYSLOT_SIZE);
+        if (pen && sqlite3_column_bytes(st, 2) == KEYSLOT_SIZE) {
+            s->pend |= 1u << i;
+            memcpy(s->pending + i * KEYSLOT_SIZE, pen, KEYSLOT_SIZE);
+        }
     }
     sqlite3_finalize(st);
-    st = NULL;
+    if (rc != SQLITE_DONE)
+        return vault_sqlerr(v, rc, "reading keyslot records", e);
+    return region_read_db(v, region, e);
+}
+
+/*
+ * Compare the region with s: slots equal to their committed image are
+ * fine; slots with a pending image are an interrupted change (left to the
+ * caller); anything else was changed outside evault. OUT: msg (first
+ * problem, empty if none).
+ */
+static void slots_compare(vault *v, const struct slot_state *s,
+                          const uint8_t *region, char *msg, size_t msglen)
+{
+    msg[0] = '\0';
+    if (s->seen != (1u << KEYSLOT_COUNT) - 1) {
+        snprintf(msg, msglen, "the keyslot records of '%s' are incomplete",
+                 v->path);
+        return;
+    }
+    for (int i = 0; i < KEYSLOT_COUNT; i++) {
+        if (s->pend & (1u << i))
+            continue;
+        if (sodium_memcmp(region + i * KEYSLOT_SIZE,
+                          s->committed + i * KEYSLOT_SIZE,
+                          KEYSLOT_SIZE) != 0) {
+            snprintf(msg, msglen,
+                     "keyslot %d of '%s' was changed outside evault", i,
+                     v->path);
+            return;
+        }
+    }
+}
+
+/* Write pending images to the region and mark them committed. */
+static int slots_finish(vault *v, const struct slot_state *s, ev_err *e)
+{
+    unsigned add = 0, erase = 0;
+    int rc;
+
+    for (int i = 0; i < KEYSLOT_COUNT; i++) {
+        keyslot_meta m;
+        if (!(s->pend & (1u << i)))
+            continue;
+        if (slot_meta(v, s->pending + i * KEYSLOT_SIZE, i, &m) == 0)
+            add |= 1u << i;
+        else
+            erase |= 1u << i;
+    }
+    rc = region_write(v, s->pending, add, erase, e);
+    if (rc == 0)
+        rc = exec(v,
+                  "UPDATE keyslot_state SET committed=pending, pending=NULL "
+                  "WHERE pending IS NOT NULL",
+                  "committing keyslots", e);
+    return rc;
+}
+
+/*
+ * Check the region against keyslot_state; with repair, finish an
+ * interrupted change. OUT: msg (tampering found, empty if none).
+ */
+static int slots_verify(vault *v, int repair, char *msg, size_t msglen,
+                        ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    struct slot_state *s = sodium_malloc(sizeof *s);
+    int rc;
+
+    if (!s)
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    rc = exec(v, "BEGIN", "checking keyslots", e);
+    if (rc == 0)
+        rc = slots_load(v, s, region, e);
+    rollback(v);
+    if (rc == 0)
+        slots_compare(v, s, region, msg, msglen);
+    if (rc == 0 && !msg[0] && s->pend && repair)
+        rc = slots_finish(v, s, e);
+    sodium_free(s);
+    return rc;
+}
+
+/*
+ * A keyslot change, decided under the write lock by build(): it edits the
+ * region image (the current slots) and says which slots it filled (add)
+ * and which it erased (erase). Steps: (1) under BEGIN IMMEDIATE, check the
+ * region is as evault left it and commit the new images as pending;
+ * (2) write them to the region, added slots first; (3) mark them
+ * committed. A crash after (1) is finished by the next open.
+ */
+typedef int (*slots_build_fn)(vault *v, uint8_t *region, void *ctx,
+                              unsigned *add, unsigned *erase, ev_err *e);
+
+static int slots_change(vault *v, slots_build_fn build, void *ctx,
+                        ev_err *e)
+{
+    uint8_t region[KEYSLOT_REGION];
+    struct slot_state *s = sodium_malloc(sizeof *s);
+    sqlite3_stmt *st = NULL;
+    unsigned add = 0, erase = 0;
+    char msg[256];
+    int rc;
+
+    if (!s)
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    rc = exec(v, "BEGIN IMMEDIATE", "starting a keyslot change", e);
+    if (rc != 0)
+        goto out;
+    rc = slots_load(v, s, region, e);
+    if (rc != 0)
+        goto fail;
+    slots_compare(v, s, region, msg, sizeof msg);
+    if (msg[0]) {
+        rc = err_set(e, EV_ERR_INTEGRITY, "%s", msg);
+        goto fail;
+    }
+    if (s->pend) {
+        /* Another process's change (or one a crash interrupted) is between
+         * its steps: finish it here, under our lock; it writes the same
+         * bytes if it is still running. */
+        rc = slots_finish(v, s, e);
+        if (rc == 0)
+            rc = region_read_db(v, region, e);
+        if (rc != 0)
+            goto fail;
+        s->pend = 0;
+    }
+    rc = build(v, region, ctx, &add, &erase, e);
+    if (rc != 0)
+        goto fail;
     if (sqlite3_prepare_v2(v->db,
                            "UPDATE keyslot_state SET pending=?2 WHERE slot=?1",
                            -1, &st, NULL) != SQLITE_OK) {
@@ -305,10 +450,10 @@ static int slots_apply(vault *v, const uint8_t *images, unsigned add_mask,
         goto fail;
     }
     for (int i = 0; i < KEYSLOT_COUNT; i++) {
-        if (!(mask & (1u << i)))
+        if (!((add | erase) & (1u << i)))
             continue;
         sqlite3_bind_int(st, 1, i);
-        sqlite3_bind_blob(st, 2, images + i * KEYSLOT_SIZE, KEYSLOT_SIZE,
+        sqlite3_bind_blob(st, 2, region + i * KEYSLOT_SIZE, KEYSLOT_SIZE,
                           SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = vault_sqlerr(v, sqlite3_errcode(v->db), "saving keyslots",
@@ -316,135 +461,23 @@ static int slots_apply(vault *v, const uint8_t *images, unsigned add_mask,
             goto fail;
         }
         sqlite3_reset(st);
+        s->pend |= 1u << i;
+        memcpy(s->pending + i * KEYSLOT_SIZE, region + i * KEYSLOT_SIZE,
+               KEYSLOT_SIZE);
     }
     sqlite3_finalize(st);
     st = NULL;
     rc = exec(v, "COMMIT", "saving keyslots", e);
     if (rc != 0)
         goto fail;
-    rc = region_write(v, images, add_mask, erase_mask, e);
-    if (rc != 0)
-        return rc; /* the next open finishes the change */
-    return exec(v,
-                "UPDATE keyslot_state SET committed=pending, pending=NULL "
-                "WHERE pending IS NOT NULL",
-                "committing keyslots", e);
+    rc = slots_finish(v, s, e); /* on failure the next open finishes it */
+    goto out;
 fail:
     sqlite3_finalize(st);
     rollback(v);
-    return rc;
-}
-
-/*
- * Compare the region with keyslot_state. Slots equal to their committed
- * image are fine; a slot with a pending image is rewritten with it (an
- * interrupted change, finished now); any other difference is tampering.
- * With repair 0 nothing is written. OUT: msg (first problem).
- */
-static int slots_verify(vault *v, int repair, char *msg, size_t msglen,
-                        ev_err *e)
-{
-    uint8_t region[KEYSLOT_REGION], images[KEYSLOT_REGION];
-    sqlite3_stmt *st = NULL;
-    unsigned seen = 0, pending = 0, add = 0, erase = 0;
-    int rc;
-
-    rc = exec(v, "BEGIN", "checking keyslots", e);
-    if (rc != 0)
-        return rc;
-    rc = sqlite3_prepare_v2(v->db,
-                            "SELECT slot, committed, pending FROM "
-                            "keyslot_state",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        rc = vault_sqlerr(v, rc, "checking keyslots", e);
-        goto out;
-    }
-    rc = region_read_db(v, region, e);
-    if (rc != 0)
-        goto out;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int i = sqlite3_column_int(st, 0);
-        const void *com = sqlite3_column_blob(st, 1);
-        const void *pen = sqlite3_column_blob(st, 2);
-        const uint8_t *disk = region + i * KEYSLOT_SIZE;
-
-        if (i < 0 || i >= KEYSLOT_COUNT || !com ||
-            sqlite3_column_bytes(st, 1) != KEYSLOT_SIZE)
-            continue;
-        seen |= 1u << i;
-        if (pen && sqlite3_column_bytes(st, 2) == KEYSLOT_SIZE) {
-            keyslot_meta m;
-            pending |= 1u << i;
-            memcpy(images + i * KEYSLOT_SIZE, pen, KEYSLOT_SIZE);
-            if (slot_meta(v, pen, i, &m) == 0)
-                add |= 1u << i;
-            else
-                erase |= 1u << i;
-            continue;
-        }
-        if (sodium_memcmp(disk, com, KEYSLOT_SIZE) != 0 && !msg[0])
-            snprintf(msg, msglen,
-                     "keyslot %d of '%s' was changed outside evault", i,
-                     v->path);
-    }
-    if (rc != SQLITE_DONE) {
-        rc = vault_sqlerr(v, rc, "checking keyslots", e);
-        goto out;
-    }
-    if (seen != (1u << KEYSLOT_COUNT) - 1 && !msg[0])
-        snprintf(msg, msglen, "the keyslot records of '%s' are incomplete",
-                 v->path);
-    rc = 0;
 out:
-    sqlite3_finalize(st);
-    rollback(v);
-    if (rc == 0 && pending && repair && !msg[0]) {
-        rc = region_write(v, images, add, erase, e);
-        if (rc == 0)
-            rc = exec(v,
-                      "UPDATE keyslot_state SET committed=pending, "
-                      "pending=NULL WHERE pending IS NOT NULL",
-                      "finishing an interrupted keyslot change", e);
-    }
-    sodium_memzero(images, sizeof images);
-    return rc;
-}
-
-/* Build a keyslot for a passphrase. OUT: slot. */
-static int seal_passphrase(vault *v, uint8_t *slot, int index,
-                           const char *pass, size_t len, const kdf_params *p,
-                           const char *label, ev_err *e)
-{
-    struct keys *k = keys_new();
-    uint8_t salt[KDF_SALTBYTES];
-    keyslot_meta m;
-    int rc = EV_ERR_INTERNAL;
-
-    if (!k)
-        return err_set(e, EV_ERR_NOMEM, "out of memory");
-    memset(&m, 0, sizeof m);
-    m.type = KEYSLOT_PASSPHRASE;
-    m.created = (uint64_t)time(NULL);
-    snprintf(m.label, sizeof m.label, "%s", label ? label : "passphrase");
-    randombytes_buf(salt, sizeof salt);
-    if (!kdf_params_valid(p)) {
-        rc = err_set(e, EV_ERR_INVALID, "invalid key derivation cost");
-        goto out;
-    }
-    if (kdf_passphrase(k->wrap, pass, len, salt, p) != 0) {
-        rc = err_set(e, EV_ERR_NOMEM,
-                     "not enough memory for the key derivation");
-        goto out;
-    }
-    if (keyslot_seal(slot, index, k->wrap, salt, p, v->secret, &m,
-                     v->meta_key) != 0) {
-        rc = err_set(e, EV_ERR_INTERNAL, "cannot seal keyslot");
-        goto out;
-    }
-    rc = 0;
-out:
-    keys_free(k);
+    sodium_memzero(region, sizeof region);
+    sodium_free(s);
     return rc;
 }
 
@@ -459,94 +492,126 @@ static int free_slot(vault *v, const uint8_t *region)
     return -1;
 }
 
-static int region_for_change(vault *v, uint8_t *region, ev_err *e)
+/* A new slot's key material, derived before the lock is taken. */
+struct new_slot {
+    struct keys *k; /* k->wrap: the wrap key; k->code: a recovery code */
+    uint8_t salt[KDF_SALTBYTES];
+    kdf_params kdf;
+    keyslot_meta meta;
+    int erase;       /* slot to erase in the same change (passwd), or -1 */
+    int index;       /* OUT: slot written */
+};
+
+static int new_slot_init(struct new_slot *n, int type, const char *label,
+                         ev_err *e)
 {
-    char msg[256] = "";
-    int rc = slots_verify(v, 1, msg, sizeof msg, e);
-    if (rc != 0)
-        return rc;
-    if (msg[0])
-        return err_set(e, EV_ERR_INTEGRITY, "%s", msg);
-    return region_read_db(v, region, e);
+    memset(n, 0, sizeof *n);
+    n->k = sodium_malloc(sizeof *n->k);
+    if (!n->k)
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    sodium_memzero(n->k, sizeof *n->k);
+    randombytes_buf(n->salt, sizeof n->salt);
+    n->meta.type = type;
+    n->meta.created = (uint64_t)time(NULL);
+    snprintf(n->meta.label, sizeof n->meta.label, "%s", label);
+    n->erase = -1;
+    n->index = -1;
+    return 0;
+}
+
+/* Derive the wrap key of a passphrase slot (the slow Argon2id step). */
+static int new_slot_passphrase(struct new_slot *n, const char *pass,
+                               size_t len, const kdf_params *p, ev_err *e)
+{
+    if (!kdf_params_valid(p))
+        return err_set(e, EV_ERR_INVALID, "invalid key derivation cost");
+    n->kdf = *p;
+    if (kdf_passphrase(n->k->wrap, pass, len, n->salt, p) != 0)
+        return err_set(e, EV_ERR_NOMEM,
+                       "not enough memory for the key derivation");
+    return 0;
+}
+
+static int build_add(vault *v, uint8_t *region, void *ctx, unsigned *add,
+                     unsigned *erase, ev_err *e)
+{
+    struct new_slot *n = ctx;
+    int i = free_slot(v, region);
+
+    if (i < 0)
+        return err_set(e, EV_ERR_REFUSED,
+                       n->erase >= 0
+                           ? "all %d keyslots of '%s' are in use: changing a "
+                             "passphrase safely needs one free; remove one "
+                             "first"
+                           : "all %d keyslots of '%s' are in use: remove one "
+                             "first",
+                       KEYSLOT_COUNT, v->path);
+    if (keyslot_seal(region + i * KEYSLOT_SIZE, i, n->k->wrap, n->salt,
+                     n->meta.type == KEYSLOT_PASSPHRASE ? &n->kdf : NULL,
+                     v->secret, &n->meta, v->meta_key) != 0)
+        return err_set(e, EV_ERR_INTERNAL, "cannot seal keyslot");
+    *add = 1u << i;
+    if (n->erase >= 0) {
+        keyslot_clear(region + n->erase * KEYSLOT_SIZE);
+        *erase = 1u << n->erase;
+    }
+    n->index = i;
+    return 0;
+}
+
+static void new_slot_clear(struct new_slot *n)
+{
+    sodium_free(n->k);
+    n->k = NULL;
 }
 
 int vault_slot_add_passphrase(vault *v, const char *pass, size_t passlen,
                               const kdf_params *kdf, const char *label,
                               int *index, ev_err *e)
 {
-    uint8_t region[KEYSLOT_REGION];
-    int i, rc = region_for_change(v, region, e);
+    struct new_slot n;
+    int rc = new_slot_init(&n, KEYSLOT_PASSPHRASE,
+                           label ? label : "passphrase", e);
 
-    if (rc != 0)
-        return rc;
-    i = free_slot(v, region);
-    if (i < 0)
-        return err_set(e, EV_ERR_REFUSED,
-                       "all %d keyslots of '%s' are in use: remove one first",
-                       KEYSLOT_COUNT, v->path);
-    rc = seal_passphrase(v, region + i * KEYSLOT_SIZE, i, pass, passlen, kdf,
-                         label, e);
     if (rc == 0)
-        rc = slots_apply(v, region, 1u << i, 0, e);
+        rc = new_slot_passphrase(&n, pass, passlen, kdf, e);
+    if (rc == 0)
+        rc = slots_change(v, build_add, &n, e);
     if (rc == 0 && index)
-        *index = i;
+        *index = n.index;
+    new_slot_clear(&n);
     return rc;
 }
 
 int vault_slot_add_recovery(vault *v, const char *label, char *code,
                             int *index, ev_err *e)
 {
-    uint8_t region[KEYSLOT_REGION], salt[KDF_SALTBYTES];
-    struct keys *k = NULL;
-    keyslot_meta m;
-    int i, rc = region_for_change(v, region, e);
+    struct new_slot n;
+    int rc = new_slot_init(&n, KEYSLOT_RECOVERY,
+                           label ? label : "recovery code", e);
 
-    if (rc != 0)
-        return rc;
-    i = free_slot(v, region);
-    if (i < 0)
-        return err_set(e, EV_ERR_REFUSED,
-                       "all %d keyslots of '%s' are in use: remove one first",
-                       KEYSLOT_COUNT, v->path);
-    k = keys_new();
-    if (!k)
-        return err_set(e, EV_ERR_NOMEM, "out of memory");
-    memset(&m, 0, sizeof m);
-    m.type = KEYSLOT_RECOVERY;
-    m.created = (uint64_t)time(NULL);
-    snprintf(m.label, sizeof m.label, "%s", label ? label : "recovery code");
-    recovery_generate(k->code);
-    randombytes_buf(salt, sizeof salt);
-    kdf_recovery(k->wrap, k->code, RECOVERY_BYTES, salt);
-    if (keyslot_seal(region + i * KEYSLOT_SIZE, i, k->wrap, salt, NULL,
-                     v->secret, &m, v->meta_key) != 0) {
-        rc = err_set(e, EV_ERR_INTERNAL, "cannot seal keyslot");
-        goto out;
-    }
-    rc = slots_apply(v, region, 1u << i, 0, e);
     if (rc == 0) {
-        recovery_format(code, k->code);
-        if (index)
-            *index = i;
+        recovery_generate(n.k->code);
+        kdf_recovery(n.k->wrap, n.k->code, RECOVERY_BYTES, n.salt);
+        rc = slots_change(v, build_add, &n, e);
     }
-out:
-    keys_free(k);
+    if (rc == 0) {
+        recovery_format(code, n.k->code);
+        if (index)
+            *index = n.index;
+    }
+    new_slot_clear(&n);
     return rc;
 }
 
-int vault_slot_remove(vault *v, int index, ev_err *e)
+static int build_remove(vault *v, uint8_t *region, void *ctx, unsigned *add,
+                        unsigned *erase, ev_err *e)
 {
-    uint8_t region[KEYSLOT_REGION];
-    int used = 0, rc;
+    int index = *(int *)ctx, used = 0;
     keyslot_meta m;
 
-    if (index < 0 || index >= KEYSLOT_COUNT)
-        return err_set(e, EV_ERR_INVALID,
-                       "no keyslot %d: slots are numbered 0 to %d", index,
-                       KEYSLOT_COUNT - 1);
-    rc = region_for_change(v, region, e);
-    if (rc != 0)
-        return rc;
+    (void)add;
     for (int i = 0; i < KEYSLOT_COUNT; i++)
         if (slot_meta(v, region + i * KEYSLOT_SIZE, i, &m) == 0)
             used++;
@@ -559,16 +624,27 @@ int vault_slot_remove(vault *v, int index, ev_err *e)
                        "would lock the vault for ever; add another first",
                        index, v->path);
     keyslot_clear(region + index * KEYSLOT_SIZE);
-    return slots_apply(v, region, 0, 1u << index, e);
+    *erase = 1u << index;
+    return 0;
+}
+
+int vault_slot_remove(vault *v, int index, ev_err *e)
+{
+    if (index < 0 || index >= KEYSLOT_COUNT)
+        return err_set(e, EV_ERR_INVALID,
+                       "no keyslot %d: slots are numbered 0 to %d", index,
+                       KEYSLOT_COUNT - 1);
+    return slots_change(v, build_remove, &index, e);
 }
 
 int vault_passwd(vault *v, const char *pass, size_t passlen,
                  const kdf_params *kdf, ev_err *e)
 {
     uint8_t region[KEYSLOT_REGION], salt[KDF_SALTBYTES];
+    struct new_slot n;
     keyslot_meta m;
     kdf_params p;
-    int j, old = v->slot, rc = region_for_change(v, region, e);
+    int old = v->slot, rc = region_read_db(v, region, e);
 
     if (rc != 0)
         return rc;
@@ -579,22 +655,15 @@ int vault_passwd(vault *v, const char *pass, size_t passlen,
                        "passphrase to change: use 'evault keyslot add'",
                        v->path);
     keyslot_kdf(region + old * KEYSLOT_SIZE, salt, &p);
-    if (kdf)
-        p = *kdf;
-    j = free_slot(v, region);
-    if (j < 0)
-        return err_set(e, EV_ERR_REFUSED,
-                       "all %d keyslots of '%s' are in use: changing a "
-                       "passphrase safely needs one free; remove one first",
-                       KEYSLOT_COUNT, v->path);
-    rc = seal_passphrase(v, region + j * KEYSLOT_SIZE, j, pass, passlen, &p,
-                         m.label, e);
-    if (rc != 0)
-        return rc;
-    keyslot_clear(region + old * KEYSLOT_SIZE);
-    rc = slots_apply(v, region, 1u << j, 1u << old, e);
+    rc = new_slot_init(&n, KEYSLOT_PASSPHRASE, m.label, e);
     if (rc == 0)
-        v->slot = j;
+        rc = new_slot_passphrase(&n, pass, passlen, kdf ? kdf : &p, e);
+    n.erase = old;
+    if (rc == 0)
+        rc = slots_change(v, build_add, &n, e);
+    if (rc == 0)
+        v->slot = n.index;
+    new_slot_clear(&n);
     return rc;
 }
 
@@ -612,6 +681,8 @@ static vault *vault_alloc(const char *path)
         vault_close(v);
         return NULL;
     }
+    /* sodium_malloc fills with 0xdb: reserved fields must be zero */
+    sodium_memzero(v->secret, sizeof *v->secret);
     return v;
 }
 
@@ -718,10 +789,18 @@ int vault_create(const char *path, const char *pass, size_t passlen,
     kdf_subkey(v->meta_key, KDF_SUB_SLOTMETA, v->secret->master_key);
     for (int i = 0; i < KEYSLOT_COUNT; i++)
         keyslot_clear(region + i * KEYSLOT_SIZE);
-    rc = seal_passphrase(v, region, 0, pass, passlen, kdf,
-                         "initial passphrase", e);
-    if (rc != 0)
-        goto out;
+    {
+        struct new_slot n;
+        unsigned add = 0, erase = 0;
+        rc = new_slot_init(&n, KEYSLOT_PASSPHRASE, "initial passphrase", e);
+        if (rc == 0)
+            rc = new_slot_passphrase(&n, pass, passlen, kdf, e);
+        if (rc == 0)
+            rc = build_add(v, region, &n, &add, &erase, e);
+        new_slot_clear(&n);
+        if (rc != 0)
+            goto out;
+    }
 
     /* Build the vault under a temporary name, then link it into place: the
      * final name never holds a half-made vault, and link() never replaces. */
@@ -891,6 +970,7 @@ int vault_get_info(vault *v, vault_info *info, ev_err *e)
     int rc;
 
     memset(info, 0, sizeof *info);
+    memset(&sb, 0, sizeof sb);
     sodium_bin2hex(info->vault_id, sizeof info->vault_id,
                    v->secret->vault_id, VAULT_IDBYTES);
     info->created = v->secret->created;
@@ -1000,10 +1080,13 @@ int vault_shred(const char *path, ev_err *e)
     if (fd < 0)
         return err_set(e, errno == ENOENT ? EV_ERR_NOTFOUND : EV_ERR_IO,
                        "cannot open '%s': %s", path, strerror(errno));
+    /* Without the key nothing proves this is a vault; at least refuse what
+     * cannot be one: a vault is the keyslot region plus whole pages. */
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size < KEYSLOT_REGION + VAULT_PAGE_SIZE) {
+        st.st_size < KEYSLOT_REGION + VAULT_PAGE_SIZE ||
+        (st.st_size - KEYSLOT_REGION) % VAULT_PAGE_SIZE != 0) {
         rc = err_set(e, EV_ERR_INVALID,
-                     "'%s' is not an evault file (too small or not a "
+                     "'%s' is not an evault file (wrong size or not a "
                      "regular file): nothing shredded",
                      path);
         goto out;

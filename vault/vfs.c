@@ -253,7 +253,9 @@ static int main_pragma(evfile *f, char **a)
         return refuse_pragma(a, "temp_store_directory is not allowed (%s)",
                              val);
     if (sqlite3_stricmp(name, "synchronous") == 0 &&
-        (sqlite3_stricmp(val, "off") == 0 || strcmp(val, "0") == 0))
+        (sqlite3_stricmp(val, "off") == 0 || strcmp(val, "0") == 0 ||
+         sqlite3_stricmp(val, "no") == 0 ||
+         sqlite3_stricmp(val, "false") == 0))
         return refuse_pragma(a,
                              "synchronous=%s is not allowed: evault must not "
                              "lose committed work in a crash",

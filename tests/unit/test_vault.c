@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../crypto/recovery.h"
@@ -384,6 +385,53 @@ static void test_truncated_to_header(void **state)
     assert_null(v);
 }
 
+/* Two processes adding keyslots at once each get their own slot (a
+ * regression: both used to pick the same free slot and one was lost). */
+static void test_concurrent_slot_adds(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 8; round++) {
+        int go[2], status;
+        pid_t pid[2];
+        create("j.evault");
+        assert_int_equal(pipe(go), 0);
+        for (int c = 0; c < 2; c++) {
+            pid[c] = fork();
+            assert_true(pid[c] >= 0);
+            if (pid[c] == 0) {
+                kdf_params p = test_kdf();
+                char pass[16], b;
+                vault *w = NULL;
+                ev_err e2;
+                int idx;
+                close(go[1]);
+                snprintf(pass, sizeof pass, "child %d", c);
+                if (vault_open(&w, "j.evault", PASS, strlen(PASS), NULL,
+                               &e2) != 0)
+                    _exit(2);
+                if (read(go[0], &b, 1) != 0) /* wait for the start */
+                    _exit(3);
+                if (vault_slot_add_passphrase(w, pass, strlen(pass), &p,
+                                              NULL, &idx, &e2) != 0)
+                    _exit(4);
+                vault_close(w);
+                _exit(0);
+            }
+        }
+        close(go[0]);
+        usleep(20000);
+        close(go[1]); /* both children start now */
+        for (int c = 0; c < 2; c++) {
+            assert_int_equal(waitpid(pid[c], &status, 0), pid[c]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        vault_close(must_open("j.evault", "child 0"));
+        vault_close(must_open("j.evault", "child 1"));
+        vault_close(must_open("j.evault", PASS));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_interrupted_change_is_finished),
         cmocka_unit_test(test_region_tamper_detected),
         cmocka_unit_test(test_truncated_to_header),
+        cmocka_unit_test(test_concurrent_slot_adds),
     };
     if (sodium_init() < 0)
         return 1;
