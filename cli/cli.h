@@ -86,6 +86,9 @@ int cli_open_vault(vault **v);
 /* 1 if stderr is a terminal (progress bars, confirmations). */
 int cli_stderr_tty(void);
 
+/* 1 if there is a controlling terminal to ask questions on. */
+int cli_has_tty(void);
+
 /* Ask a yes/no question on /dev/tty; 1 for yes. */
 int cli_confirm(const char *question);
 

@@ -55,6 +55,10 @@ int cmd_init(int argc, char **argv)
         return cli_usage("init", 0);
     if ((rc = cli_kdf_profile(kdf_name, &p)) != 0)
         return rc;
+    if (name && strlen(name) > VAULT_NAMEMAX) {
+        cli_error("--name is longer than %d bytes", VAULT_NAMEMAX);
+        return EXIT_USAGE;
+    }
     if (!(path = cli_vault_path()))
         return EXIT_USAGE;
     rc = cli_read_new_secret(&s, 1);

@@ -46,17 +46,29 @@ static int keyslot_add(vault *v, int recovery, const char *label,
         if (!code)
             return EXIT_ERROR;
         rc = vault_slot_add_recovery(v, label, code, &index, &e);
-        if (rc == 0) {
-            printf("%s\n", code);
-            fflush(stdout);
-            fprintf(stderr,
-                    "evault: recovery code added in keyslot %d; it is shown "
-                    "only this once: write it down and keep it apart from "
-                    "this computer\n",
-                    index);
+        if (rc != 0) {
+            sodium_free(code);
+            return cli_fail(&e);
+        }
+        if (printf("%s\n", code) < 0 || fflush(stdout) != 0 ||
+            ferror(stdout)) {
+            /* Nobody saw the code: a slot no one can use must not stay. */
+            sodium_free(code);
+            err_clear(&e);
+            if (vault_slot_remove(v, index, &e) != 0)
+                cli_error("%s", e.msg);
+            cli_error("cannot write the recovery code to standard output: "
+                      "keyslot %d was removed again",
+                      index);
+            return EXIT_ERROR;
         }
         sodium_free(code);
-        return rc == 0 ? EXIT_OK : cli_fail(&e);
+        fprintf(stderr,
+                "evault: recovery code added in keyslot %d; it is shown only "
+                "this once: write it down and keep it apart from this "
+                "computer\n",
+                index);
+        return EXIT_OK;
     }
     if ((rc = cli_read_new_secret(&s, 0)) != 0)
         return rc;
@@ -68,19 +80,25 @@ static int keyslot_add(vault *v, int recovery, const char *label,
     return EXIT_OK;
 }
 
-static int keyslot_remove(vault *v, const char *arg)
+/* Parse a keyslot number. OUT: *n. Returns 0 or EXIT_USAGE. */
+static int slot_number(const char *arg, long *n)
 {
     char *end;
-    long n;
-    ev_err e;
 
     errno = 0;
-    n = strtol(arg, &end, 10);
-    if (errno || *end || end == arg || n < 0 || n >= KEYSLOT_COUNT) {
+    *n = strtol(arg, &end, 10);
+    if (errno || *end || end == arg || *n < 0 || *n >= KEYSLOT_COUNT) {
         cli_error("'%s' is not a keyslot number (0 to %d)", arg,
                   KEYSLOT_COUNT - 1);
         return EXIT_USAGE;
     }
+    return 0;
+}
+
+static int keyslot_remove(vault *v, long n)
+{
+    ev_err e;
+
     err_clear(&e);
     if (vault_slot_remove(v, (int)n, &e) != 0)
         return cli_fail(&e);
@@ -98,6 +116,7 @@ int cmd_keyslot(int argc, char **argv)
     };
     const char *label = NULL, *kdf_name = "moderate", *sub;
     int recovery = 0, c, rc, kdf_given = 0;
+    long slot = -1;
     kdf_params p;
     vault *v = NULL;
 
@@ -138,6 +157,8 @@ int cmd_keyslot(int argc, char **argv)
     } else if (strcmp(sub, "remove") == 0) {
         if (optind + 1 != argc)
             return cli_usage("keyslot", 0);
+        if ((rc = slot_number(argv[optind], &slot)) != 0)
+            return rc;
     } else {
         cli_error("no keyslot command '%s': use list, add or remove", sub);
         return EXIT_USAGE;
@@ -149,7 +170,7 @@ int cmd_keyslot(int argc, char **argv)
     else if (strcmp(sub, "add") == 0)
         rc = keyslot_add(v, recovery, label, &p);
     else
-        rc = keyslot_remove(v, argv[optind]);
+        rc = keyslot_remove(v, slot);
     vault_close(v);
     return rc;
 }

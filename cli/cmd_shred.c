@@ -31,7 +31,7 @@ int cmd_shred(int argc, char **argv)
                  "Destroy every key of '%s'? Nothing will ever open it "
                  "again.",
                  path);
-        if (!cli_stderr_tty()) {
+        if (!cli_has_tty()) {
             cli_error("refusing to shred '%s' without --yes when not on a "
                       "terminal",
                       path);

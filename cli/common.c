@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,7 +181,7 @@ static int secret_from_fd(secret *s, int fd, const char *what)
         n++;
     }
     if (n > SECRET_MAX) {
-        cli_error("the passphrase in %s is longer than %d bytes", what,
+        cli_error("the passphrase from %s is longer than %d bytes", what,
                   SECRET_MAX);
         secret_free(s);
         return EXIT_ERROR;
@@ -200,7 +201,11 @@ static int secret_from_file(secret *s, const char *path)
                   strerror(errno));
         return EXIT_ERROR;
     }
-    rc = secret_from_fd(s, fd, path);
+    {
+        char what[PATH_MAX + 8];
+        snprintf(what, sizeof what, "'%s'", path);
+        rc = secret_from_fd(s, fd, what);
+    }
     close(fd);
     return rc;
 }
@@ -308,6 +313,15 @@ int cli_open_vault(vault **v)
 int cli_stderr_tty(void)
 {
     return isatty(STDERR_FILENO);
+}
+
+int cli_has_tty(void)
+{
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
 }
 
 int cli_confirm(const char *question)

@@ -127,6 +127,9 @@ int cli_usage(const char *cmd, int to_stdout)
 
 int cmd_help(int argc, char **argv)
 {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+                     strcmp(argv[1], "-h") == 0))
+        return cli_usage("help", 1);
     if (argc > 1 && !find(argv[1])) {
         cli_error("no command '%s': see 'evault help'", argv[1]);
         return EXIT_USAGE;
@@ -144,7 +147,7 @@ static void harden(void)
 int main(int argc, char **argv)
 {
     const struct command *c;
-    int c0;
+    int c0, rc;
 
     harden();
     if (sodium_init() < 0) {
@@ -174,5 +177,13 @@ int main(int argc, char **argv)
     argc -= optind;
     argv += optind;
     optind = 0; /* GNU getopt: 0 re-initialises; parsing starts at argv[1] */
-    return c->fn(argc, argv);
+    rc = c->fn(argc, argv);
+    /* Output that never arrived (a full disk, a closed pipe) is an error,
+     * not a success: think of a recovery code printed into the void. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write to standard output");
+        if (rc == EXIT_OK)
+            rc = EXIT_ERROR;
+    }
+    return rc;
 }

@@ -1069,6 +1069,27 @@ out:
     return rc;
 }
 
+/*
+ * Every keyslot is salt, nonces, ciphertext and random fill: 512 random
+ * bytes hold about 221 distinct byte values (fewer than 150 essentially
+ * never happens). Text, SQLite files and most formats fall far below.
+ */
+static int region_looks_random(const uint8_t *region)
+{
+    for (int i = 0; i < KEYSLOT_COUNT; i++) {
+        uint8_t seen[256] = {0};
+        int distinct = 0;
+        for (int j = 0; j < KEYSLOT_SIZE; j++) {
+            uint8_t b = region[i * KEYSLOT_SIZE + j];
+            distinct += !seen[b];
+            seen[b] = 1;
+        }
+        if (distinct < 150)
+            return 0;
+    }
+    return 1;
+}
+
 int vault_shred(const char *path, ev_err *e)
 {
     uint8_t region[KEYSLOT_REGION];
@@ -1076,7 +1097,7 @@ int vault_shred(const char *path, ev_err *e)
     char *journal;
     int fd, rc = EV_ERR_IO;
 
-    fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return err_set(e, errno == ENOENT ? EV_ERR_NOTFOUND : EV_ERR_IO,
                        "cannot open '%s': %s", path, strerror(errno));
@@ -1088,6 +1109,14 @@ int vault_shred(const char *path, ev_err *e)
         rc = err_set(e, EV_ERR_INVALID,
                      "'%s' is not an evault file (wrong size or not a "
                      "regular file): nothing shredded",
+                     path);
+        goto out;
+    }
+    if (pread(fd, region, sizeof region, 0) != (ssize_t)sizeof region ||
+        !region_looks_random(region)) {
+        rc = err_set(e, EV_ERR_INVALID,
+                     "'%s' does not look like an evault file (its first "
+                     "4096 bytes are not random): nothing shredded",
                      path);
         goto out;
     }

@@ -267,6 +267,19 @@ static void test_shred(void **state)
         close(fd);
     }
     assert_int_equal(vault_shred("small.bin", &e), EV_ERR_INVALID);
+    /* a page-aligned file that is not random (an SQLite database, text) */
+    {
+        uint8_t page[8192];
+        int fd = open("plain.db", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        memset(page, 'a', sizeof page);
+        memcpy(page, "SQLite format 3", 16);
+        assert_int_equal(write(fd, page, sizeof page), (ssize_t)sizeof page);
+        close(fd);
+        assert_int_equal(vault_shred("plain.db", &e), EV_ERR_INVALID);
+        assert_non_null(strstr(e.msg, "does not look like"));
+        read_region("plain.db", after);
+        assert_memory_equal(after, "SQLite format 3", 16);
+    }
 }
 
 static void test_schema_newer_refused(void **state)
