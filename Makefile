@@ -87,13 +87,30 @@ test: deps
 	$(MAKE) --no-print-directory $(BUILD)/evault $(UNIT_BIN) $(SYS_BIN)
 	@BUILD=$(BUILD) ./tests/run.sh
 
+# Builds its own binaries under $(BUILD) (never ./evault, which other work
+# may share); bench/run.sh installs SQLCipher and builds the rest.
 bench: deps
-	$(MAKE) --no-print-directory evault
-	@BUILD=$(BUILD) ./bench/run.sh
+	$(MAKE) --no-print-directory $(BUILD)/evault $(BUILD)/bench/bench_sql
+	@BUILD=$(BUILD) MAKE="$(MAKE)" ./bench/run.sh
 
 demo: deps
 	$(MAKE) --no-print-directory evault
 	@./examples/demo.sh
+
+# ---- bench: the container benchmark (bench/run.sh drives these) ----------
+# bench_sql: the workload on plain SQLite and on a vault (libsqlite3).
+$(BUILD)/bench/bench_sql: bench/bench_sql.c $(LIBEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
+
+# bench_sqlcipher: the same source against Debian's libsqlcipher, whose
+# symbols clash with libsqlite3's (hence a binary of its own). pkg-config runs
+# in the recipe: bench/run.sh installs libsqlcipher-dev just before.
+$(BUILD)/bench/bench_sqlcipher: bench/bench_sql.c
+	@mkdir -p $(dir $@)
+	$(CC) -DBENCH_SQLCIPHER $$(pkg-config --cflags sqlcipher) $(CFLAGS_ALL) \
+	  -o $@ $< $(LDFLAGS_ALL) $$(pkg-config --libs sqlcipher)
+# ---- end of bench ---------------------------------------------------------
 
 install: evault
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
