@@ -127,6 +127,22 @@ static int authorize(void *arg, int action, const char *a1, const char *a2,
     return SQLITE_OK;
 }
 
+/*
+ * Busy handler: SQLite's default backs off up to 100 ms between tries, while
+ * a busy writer frees the lock for microseconds between commits, so a second
+ * process could wait out the first one's whole run. Retry every 0.5-2 ms,
+ * with jitter, until VAULT_BUSY_MS have passed.
+ */
+static int busy_wait(void *arg, int tries)
+{
+    struct timespec ts = {0, (long)(500 + randombytes_uniform(1500)) * 1000};
+    (void)arg;
+    if ((long long)tries * 1250 >= (long long)VAULT_BUSY_MS * 1000)
+        return 0;
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
 /* Open the database through v->vfs and apply evault's connection policy. */
 static int db_connect(vault *v, int create, ev_err *e)
 {
@@ -137,7 +153,7 @@ static int db_connect(vault *v, int create, ev_err *e)
     if (rc != SQLITE_OK)
         return vault_sqlerr(v, rc, "opening the database", e);
     sqlite3_extended_result_codes(v->db, 1);
-    sqlite3_busy_timeout(v->db, VAULT_BUSY_MS);
+    sqlite3_busy_handler(v->db, busy_wait, NULL);
     sqlite3_limit(v->db, SQLITE_LIMIT_ATTACHED, 1); /* VACUUM needs one */
     sqlite3_set_authorizer(v->db, authorize, NULL);
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -882,6 +898,23 @@ out:
     return rc;
 }
 
+/* After a crash recovery: see vfs_launder_free. */
+static int launder_after_crash(vault *v, ev_err *e)
+{
+    uint64_t n = 0;
+    int rc = exec(v, "BEGIN IMMEDIATE; SELECT count(*) FROM sqlite_schema;",
+                  "recovering after a crash", e);
+    if (rc != 0)
+        return rc;
+    rc = vfs_launder_free(v->db, &n);
+    if (rc != SQLITE_OK) {
+        rc = vault_sqlerr(v, rc, "recovering after a crash", e);
+        rollback(v);
+        return rc;
+    }
+    return exec(v, "COMMIT", "recovering after a crash", e);
+}
+
 int vault_open(vault **out, const char *path, const char *secret,
                size_t secretlen, const vault_open_opts *o, ev_err *e)
 {
@@ -889,7 +922,7 @@ int vault_open(vault **out, const char *path, const char *secret,
     struct keys *k = NULL;
     vault *v = NULL;
     char msg[256] = "";
-    int rc, version = 0;
+    int rc, version = 0, had_journal = 0;
 
     *out = NULL;
     rc = region_read_file(path, region, e);
@@ -924,6 +957,13 @@ int vault_open(vault **out, const char *path, const char *secret,
                 path);
         goto out;
     }
+    {
+        /* a journal left by a crash: SQLite rolls it back on first read */
+        char *jpath = sqlite3_mprintf("%s-journal", path);
+        struct stat jst;
+        had_journal = jpath && stat(jpath, &jst) == 0 && jst.st_size > 0;
+        sqlite3_free(jpath);
+    }
     rc = db_connect(v, 0, e);
     if (rc != 0)
         goto out;
@@ -942,6 +982,11 @@ int vault_open(vault **out, const char *path, const char *secret,
     rc = schema_migrate(v->db, e);
     if (rc != 0)
         goto out;
+    if (had_journal) {
+        rc = launder_after_crash(v, e);
+        if (rc != 0)
+            goto out;
+    }
     rc = slots_verify(v, 1, msg, sizeof msg, e);
     if (rc != 0)
         goto out;

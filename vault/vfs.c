@@ -32,6 +32,7 @@
 /* Private file-control opcodes (SQLite reserves values below 100 for itself). */
 #define FCNTL_EV_HEADER 0x45560001
 #define FCNTL_EV_CHECK 0x45560002
+#define FCNTL_EV_LAUNDER 0x45560003
 
 #define JREC_HDR 56       /* nonce 24 + ciphertext 16 + tag 16 */
 #define JREC_OVERHEAD 96  /* header + body nonce 24 + body tag 16 */
@@ -68,6 +69,11 @@ typedef struct evfile {
     int lock;
     uint8_t *plain; /* sodium_malloc'd: decrypted page or journal record */
     uint8_t *cbuf;  /* ciphertext staging buffer */
+    /* page 1, decrypted, and the nonce and tag it was decrypted from:
+     * SQLite reads 16 bytes of it at every transaction start */
+    uint8_t *p1;
+    uint8_t p1_seal[VFS_RESERVE];
+    int p1_valid;
     /* journal state */
     uint8_t jid[JID_BYTES];
     int have_jid;
@@ -104,16 +110,25 @@ static void page_ad(uint8_t *ad, const vfs_ctx *c, uint32_t pgno)
  * Read page index pg (0-based) from disk into dst (page_size bytes) and
  * decrypt it in place. Returns SQLITE_OK, SQLITE_IOERR_SHORT_READ (page wholly
  * past the end: dst zeroed), SQLITE_IOERR_DATA (authentication failed: dst
- * zeroed) or another I/O error.
+ * zeroed) or another I/O error. With use_cache, page 1 comes from the cache
+ * when its nonce and tag on disk are those it was decrypted from (every
+ * write draws a fresh nonce, so equal nonce and tag mean the same page).
  */
-static int page_load(evfile *f, uint64_t pg, uint8_t *dst)
+static int page_load(evfile *f, uint64_t pg, uint8_t *dst, int use_cache)
 {
     vfs_ctx *c = f->ctx;
     uint32_t P = c->page_size;
     sqlite3_int64 doff = VFS_HEADER_SIZE + (sqlite3_int64)(pg * P);
-    uint8_t ad[21];
+    uint8_t ad[21], seal[VFS_RESERVE];
     int rc;
 
+    if (pg == 0 && use_cache && f->p1_valid &&
+        f->real->pMethods->xRead(f->real, seal, VFS_RESERVE,
+                                 doff + P - VFS_RESERVE) == SQLITE_OK &&
+        memcmp(seal, f->p1_seal, VFS_RESERVE) == 0) {
+        memcpy(dst, f->p1, P);
+        return SQLITE_OK;
+    }
     rc = f->real->pMethods->xRead(f->real, dst, (int)P, doff);
     if (rc == SQLITE_IOERR_SHORT_READ) {
         int src;
@@ -125,6 +140,7 @@ static int page_load(evfile *f, uint64_t pg, uint8_t *dst)
     }
     if (rc != SQLITE_OK)
         return rc;
+    memcpy(seal, dst + P - VFS_RESERVE, VFS_RESERVE);
     page_ad(ad, c, (uint32_t)(pg + 1));
     if (aead_open(dst, dst, P - VFS_RESERVE, dst + P - VFS_RESERVE,
                   dst + P - 16, ad, sizeof ad, c->keys->page) != 0) {
@@ -133,6 +149,11 @@ static int page_load(evfile *f, uint64_t pg, uint8_t *dst)
     }
     /* SQLite owns no data in the reserved bytes; hand back zeros. */
     memset(dst + P - VFS_RESERVE, 0, VFS_RESERVE);
+    if (pg == 0 && f->p1) {
+        memcpy(f->p1, dst, P);
+        memcpy(f->p1_seal, seal, VFS_RESERVE);
+        f->p1_valid = 1;
+    }
     return SQLITE_OK;
 }
 
@@ -147,7 +168,7 @@ static int main_read(sqlite3_file *pf, void *buf, int amt, sqlite3_int64 off)
 
     if (off < 0 || amt <= 0 || in + (uint64_t)amt > P)
         return SQLITE_IOERR_READ;
-    rc = page_load(f, pg, dst);
+    rc = page_load(f, pg, dst, 1);
     if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
         sodium_memzero(dst, P);
     if (rc == SQLITE_IOERR_DATA && f->lock == SQLITE_LOCK_NONE) {
@@ -179,6 +200,7 @@ static int main_write(sqlite3_file *pf, const void *buf, int amt,
     const uint8_t *p = buf;
     uint8_t ad[21];
     uint64_t pg;
+    int rc;
 
     if (off < 0 || (uint32_t)amt != P || (uint64_t)off % P != 0)
         return SQLITE_IOERR_WRITE;
@@ -198,8 +220,17 @@ static int main_write(sqlite3_file *pf, const void *buf, int amt,
     if (aead_seal(f->cbuf, f->cbuf + P - VFS_RESERVE, f->cbuf + P - 16, p,
                   P - VFS_RESERVE, ad, sizeof ad, c->keys->page) != 0)
         return SQLITE_IOERR_WRITE;
-    return f->real->pMethods->xWrite(f->real, f->cbuf, (int)P,
-                                     VFS_HEADER_SIZE + off);
+    if (pg == 1)
+        f->p1_valid = 0;
+    rc = f->real->pMethods->xWrite(f->real, f->cbuf, (int)P,
+                                   VFS_HEADER_SIZE + off);
+    if (rc == SQLITE_OK && pg == 1 && f->p1) {
+        memcpy(f->p1, p, P - VFS_RESERVE);
+        memset(f->p1 + P - VFS_RESERVE, 0, VFS_RESERVE);
+        memcpy(f->p1_seal, f->cbuf + P - VFS_RESERVE, VFS_RESERVE);
+        f->p1_valid = 1;
+    }
+    return rc;
 }
 
 static int main_truncate(sqlite3_file *pf, sqlite3_int64 size)
@@ -207,6 +238,8 @@ static int main_truncate(sqlite3_file *pf, sqlite3_int64 size)
     evfile *f = (evfile *)pf;
     if (size < 0)
         return SQLITE_IOERR_TRUNCATE;
+    if (size < f->ctx->page_size)
+        f->p1_valid = 0;
     return f->real->pMethods->xTruncate(f->real, VFS_HEADER_SIZE + size);
 }
 
@@ -291,7 +324,7 @@ static int check_pages(evfile *f, vfs_check *chk)
     chk->pages = chk->bad = 0;
     chk->first_bad = 0;
     for (uint64_t pg = 0; pg < n; pg++) {
-        rc = page_load(f, pg, f->plain);
+        rc = page_load(f, pg, f->plain, 0); /* verify: really read it */
         if (rc == SQLITE_IOERR_DATA || rc == SQLITE_IOERR_SHORT_READ) {
             chk->bad++;
             if (!chk->first_bad)
@@ -307,6 +340,80 @@ static int check_pages(evfile *f, vfs_check *chk)
     }
     sodium_memzero(f->plain, P);
     return SQLITE_OK;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
+}
+
+/*
+ * SQLite reuses free-list leaf pages without journaling them (their old
+ * content is meaningless), so a crash can leave one half-written: it then
+ * fails authentication although it holds no data. After a hot journal was
+ * rolled back, give every free leaf page that fails a fresh encryption of
+ * zeros. Trunk pages carry the list itself and must authenticate. Call
+ * under a write lock. OUT: *count, pages rewritten.
+ */
+static int launder_free(evfile *f, uint64_t *count)
+{
+    uint32_t P = f->ctx->page_size, per_trunk = (P - VFS_RESERVE) / 4 - 2;
+    sqlite3_int64 size;
+    uint64_t npages, walked = 0;
+    uint32_t trunk;
+    uint8_t *buf = f->plain;
+    uint32_t *leaves = NULL;
+    int rc = main_size(&f->base, &size);
+
+    *count = 0;
+    if (rc != SQLITE_OK)
+        return rc;
+    npages = (uint64_t)size / P;
+    if (npages == 0)
+        return SQLITE_OK;
+    leaves = malloc(per_trunk * sizeof *leaves);
+    if (!leaves)
+        return SQLITE_NOMEM;
+    rc = page_load(f, 0, buf, 0);
+    trunk = rc == SQLITE_OK ? be32(buf + 32) : 0;
+    while (rc == SQLITE_OK && trunk != 0) {
+        uint32_t n, next;
+        if (trunk > npages || ++walked > npages) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        rc = page_load(f, trunk - 1, buf, 0);
+        if (rc != SQLITE_OK)
+            break;
+        next = be32(buf);
+        n = be32(buf + 4);
+        if (n > per_trunk) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            leaves[i] = be32(buf + 8 + 4 * i);
+        for (uint32_t i = 0; i < n && rc == SQLITE_OK; i++) {
+            if (leaves[i] == 0 || leaves[i] > npages || leaves[i] == 1)
+                continue;
+            rc = page_load(f, leaves[i] - 1, buf, 0);
+            if (rc == SQLITE_IOERR_DATA) {
+                memset(buf, 0, P);
+                rc = main_write(&f->base, buf, (int)P,
+                                (sqlite3_int64)(leaves[i] - 1) * P);
+                (*count)++;
+            }
+        }
+        trunk = next;
+    }
+    if (rc == SQLITE_OK && *count)
+        rc = f->real->pMethods->xSync(f->real, SQLITE_SYNC_FULL);
+    if (rc == SQLITE_IOERR_DATA)
+        f->ctx->bad_page = trunk;
+    sodium_memzero(buf, P);
+    free(leaves);
+    return rc;
 }
 
 static int main_fcntl(sqlite3_file *pf, int op, void *arg)
@@ -340,6 +447,8 @@ static int main_fcntl(sqlite3_file *pf, int op, void *arg)
     }
     case FCNTL_EV_CHECK:
         return check_pages(f, arg);
+    case FCNTL_EV_LAUNDER:
+        return launder_free(f, arg);
     default:
         return f->real->pMethods->xFileControl(f->real, op, arg);
     }
@@ -598,8 +707,9 @@ static int ev_close(sqlite3_file *pf)
                                : SQLITE_OK;
     jrnl_reset(f);
     sodium_free(f->plain);
+    sodium_free(f->p1);
     free(f->cbuf);
-    f->plain = f->cbuf = NULL;
+    f->plain = f->cbuf = f->p1 = NULL;
     return rc;
 }
 
@@ -752,6 +862,11 @@ static int ev_open(sqlite3_vfs *v, const char *name, sqlite3_file *pf,
             rc = SQLITE_CANTOPEN; /* not a vault: no keyslot region */
             goto fail;
         }
+        f->p1 = sodium_malloc(c->page_size);
+        if (!f->p1) {
+            rc = SQLITE_NOMEM;
+            goto fail;
+        }
         f->base.pMethods = &main_methods;
     } else {
         jmap_init(&f->map);
@@ -765,8 +880,9 @@ fail:
     f->real->pMethods->xClose(f->real);
     jrnl_reset(f);
     sodium_free(f->plain);
+    sodium_free(f->p1);
     free(f->cbuf);
-    f->plain = f->cbuf = NULL;
+    f->plain = f->cbuf = f->p1 = NULL;
     return rc;
 }
 
@@ -938,6 +1054,11 @@ int vfs_header_write(sqlite3 *db, int index, const uint8_t *slot)
 {
     struct hdr_io h = {1, index, (uint8_t *)slot};
     return sqlite3_file_control(db, "main", FCNTL_EV_HEADER, &h);
+}
+
+int vfs_launder_free(sqlite3 *db, uint64_t *count)
+{
+    return sqlite3_file_control(db, "main", FCNTL_EV_LAUNDER, count);
 }
 
 int vfs_check_pages(sqlite3 *db, vfs_check *chk)

@@ -67,4 +67,13 @@ typedef struct vfs_check {
  */
 int vfs_check_pages(sqlite3 *db, vfs_check *chk);
 
+/*
+ * After a hot journal was rolled back: free-list leaf pages that fail
+ * authentication (SQLite reuses them without journaling, so a crash can
+ * tear them; they hold no data) get a fresh encryption of zeros. Trunk
+ * pages must authenticate. Call inside BEGIN IMMEDIATE. OUT: *count, pages
+ * rewritten. Returns an SQLite code.
+ */
+int vfs_launder_free(sqlite3 *db, uint64_t *count);
+
 #endif
