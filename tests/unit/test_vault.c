@@ -413,7 +413,7 @@ static void test_concurrent_slot_adds(void **state)
             assert_true(pid[c] >= 0);
             if (pid[c] == 0) {
                 kdf_params p = test_kdf();
-                char pass[16], b;
+                char pass[32], b;
                 vault *w = NULL;
                 ev_err e2;
                 int idx;
