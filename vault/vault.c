@@ -982,7 +982,7 @@ int vault_open(vault **out, const char *path, const char *secret,
     rc = schema_migrate(v->db, e);
     if (rc != 0)
         goto out;
-    if (had_journal) {
+    if (vfs_take_recovered(v->vfs) || had_journal) {
         rc = launder_after_crash(v, e);
         if (rc != 0)
             goto out;
@@ -1070,6 +1070,14 @@ int vault_check(vault *v, vault_check_result *r, vfs_progress_fn progress,
     chk.progress = progress;
     chk.arg = arg;
     vfs_bad_page_reset(v->vfs);
+    /* another process's crash, recovered through this connection since
+     * open, may have left torn free pages: repair them first */
+    rc = exec(v, "SELECT count(*) FROM sqlite_schema", "starting the check",
+              e);
+    if (rc == 0 && vfs_take_recovered(v->vfs))
+        rc = launder_after_crash(v, e);
+    if (rc != 0)
+        return rc;
     rc = exec(v, "BEGIN; SELECT count(*) FROM sqlite_schema;",
               "starting the check", e);
     if (rc != 0)

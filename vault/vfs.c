@@ -51,6 +51,7 @@ struct vfs_ctx {
     struct vfs_keys *keys;    /* sodium_malloc'd */
     uint32_t page_size;
     uint32_t bad_page;
+    int recovered; /* a journal with records was opened for writing */
     char name[32];
 };
 
@@ -572,6 +573,9 @@ static int jrnl_scan(evfile *f, int writable)
             f->dend = doff;
         else
             f->have_jid = 0;
+        /* SQLite opens an existing journal for writing to roll it back */
+        if (writable && f->nrec > 0)
+            f->ctx->recovered = 1;
     }
     if (writable && (uint64_t)size > f->dend)
         return f->real->pMethods->xTruncate(f->real,
@@ -1042,6 +1046,13 @@ uint32_t vfs_bad_page(const vfs_ctx *c)
 void vfs_bad_page_reset(vfs_ctx *c)
 {
     c->bad_page = 0;
+}
+
+int vfs_take_recovered(vfs_ctx *c)
+{
+    int r = c->recovered;
+    c->recovered = 0;
+    return r;
 }
 
 int vfs_header_read(sqlite3 *db, uint8_t *region)

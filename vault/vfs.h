@@ -68,6 +68,13 @@ typedef struct vfs_check {
 int vfs_check_pages(sqlite3 *db, vfs_check *chk);
 
 /*
+ * 1 if SQLite rolled back a hot journal through this VFS since the last
+ * call (it opens an existing journal with records for writing only to roll
+ * it back), then reset.
+ */
+int vfs_take_recovered(vfs_ctx *c);
+
+/*
  * After a hot journal was rolled back: free-list leaf pages that fail
  * authentication (SQLite reuses them without journaling, so a crash can
  * tear them; they hold no data) get a fresh encryption of zeros. Trunk
