@@ -6,11 +6,14 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
-PKGS := libsodium sqlite3 libarchive nettle
+PKGS := libsodium sqlite3 libarchive nettle libmagic
+# libcsv ships no pkg-config file: linked by name.
+LIBCSV := -lcsv
 TEST_PKGS := cmocka
 # Debian packages providing the libraries and tools the build and tests use.
 DEB_PKGS := build-essential pkg-config libsodium-dev libsqlite3-dev \
-            libarchive-dev nettle-dev libcmocka-dev sqlite3 minisign age file
+            libarchive-dev nettle-dev libmagic-dev libcsv-dev libcmocka-dev \
+            sqlite3 minisign age file
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -38,7 +41,7 @@ endif
 CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(HARDEN) $(OPT) \
               $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(HARDEN_LD) $(LDFLAGS)
-LIBS := $(PKG_LIBS)
+LIBS := $(PKG_LIBS) $(LIBCSV)
 
 LIB_SRC := $(wildcard crypto/*.c) $(wildcard vault/*.c)
 CLI_SRC := $(wildcard cli/*.c)

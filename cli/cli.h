@@ -106,6 +106,22 @@ int cli_kdf_profile(const char *name, kdf_params *p);
 /* Print the keyslot table of info (human), or add "keyslots" to doc. */
 void cli_print_slots(const vault_info *info, json_doc *doc);
 
+/*
+ * A command: its name, function, one-line summary and usage text (printed
+ * by `evault help NAME` and `evault NAME --help`). Each group of commands
+ * is a table ending in a zero entry, defined in its own cli/cmd_*.c file.
+ */
+struct command {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+    const char *usage;
+};
+
+extern const struct command records_commands[];  /* cli/cmd_records.c */
+extern const struct command evidence_commands[]; /* cli/cmd_evidence.c */
+extern const struct command data_commands[];     /* cli/cmd_data.c */
+
 int cmd_init(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);

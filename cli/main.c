@@ -15,13 +15,6 @@
 
 #define EVAULT_VERSION "0.1.0"
 
-struct command {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *summary;
-    const char *usage;
-};
-
 static const struct command commands[] = {
     {"init", cmd_init, "create a new vault",
      "usage: evault [-f FILE] init [--kdf PROFILE] [--name ORGANISATION]\n"
@@ -74,9 +67,15 @@ static const struct command commands[] = {
      "record of them. Exit 0 when all holds, 4 otherwise.\n"},
     {"help", cmd_help, "show help for a command",
      "usage: evault help [COMMAND]\n"},
+    {NULL, NULL, NULL, NULL},
 };
 
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
+/* The container's commands, then each group's (see cli.h). */
+static const struct command *const groups[] = {
+    commands, records_commands, evidence_commands, data_commands,
+};
+
+#define NGROUPS (sizeof groups / sizeof groups[0])
 
 static const char global_usage[] =
     "usage: evault [--vault FILE | -f FILE] COMMAND [ARGS]\n"
@@ -99,17 +98,19 @@ static const char global_usage[] =
 
 static const struct command *find(const char *name)
 {
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const struct command *c = groups[g]; c->name; c++)
+            if (strcmp(c->name, name) == 0)
+                return c;
     return NULL;
 }
 
 static void print_global_usage(FILE *out)
 {
     fputs(global_usage, out);
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t g = 0; g < NGROUPS; g++)
+        for (const struct command *c = groups[g]; c->name; c++)
+            fprintf(out, "  %-10s %s\n", c->name, c->summary);
     fputs("\nSee 'evault help COMMAND' and evault(1).\n", out);
 }
 

@@ -1,5 +1,8 @@
 /*
  * schema: migrations, oldest first. Never edit a shipped migration; add one.
+ * migrations[] is a flat list of SQL texts; a NULL ends each migration (C
+ * compilers need only accept string literals of 4095 bytes, so a long
+ * migration is several texts run in one transaction).
  */
 #include "schema.h"
 
@@ -16,13 +19,230 @@ static const char *const migrations[] = {
     "  committed BLOB NOT NULL CHECK (length(committed) = 512),"
     "  pending BLOB CHECK (pending IS NULL OR length(pending) = 512)"
     ");",
+    NULL,
+
+    /* 2: case records (HURIDOCS Events Standard Formats in spirit), the
+     * evidence store and full-text search. Dates are ISO 8601 text with a
+     * precision; times are UTC "YYYY-MM-DDTHH:MM:SSZ"; uuid is the text
+     * form of a random (version 4) UUID. */
+    "CREATE TABLE incident_type("
+    "  name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64"
+    "    AND name NOT GLOB '*[^a-z0-9-]*'),"
+    "  builtin INTEGER NOT NULL DEFAULT 0 CHECK (builtin IN (0, 1)),"
+    "  description TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;"
+    "INSERT INTO incident_type(name, builtin) VALUES"
+    "  ('arrest', 1), ('detention', 1), ('criminal-charge', 1), ('trial', 1),"
+    "  ('conviction', 1), ('online-threat', 1), ('harassment', 1),"
+    "  ('intimidation', 1), ('surveillance', 1), ('physical-attack', 1),"
+    "  ('raid-or-search', 1), ('deportation', 1), ('travel-ban', 1),"
+    "  ('website-blocking', 1), ('media-closure', 1), ('ngo-restriction', 1),"
+    "  ('protest-ban', 1), ('protest-dispersal', 1), ('restrictive-law', 1),"
+    "  ('other', 1);",
+    "CREATE TABLE incident("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 1000),"
+    "  type TEXT NOT NULL REFERENCES incident_type(name),"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  location TEXT NOT NULL DEFAULT '',"
+    "  latitude REAL CHECK (latitude IS NULL OR latitude BETWEEN -90 AND 90),"
+    "  longitude REAL CHECK (longitude IS NULL OR"
+    "    longitude BETWEEN -180 AND 180),"
+    "  start_date TEXT,"
+    "  start_precision TEXT CHECK (start_precision IN ('exact', 'estimate',"
+    "    'unknown-day', 'unknown-month-and-day')),"
+    "  end_date TEXT,"
+    "  end_precision TEXT CHECK (end_precision IN ('exact', 'estimate',"
+    "    'unknown-day', 'unknown-month-and-day')),"
+    "  status TEXT NOT NULL DEFAULT 'unverified' CHECK (status IN"
+    "    ('confirmed', 'likely', 'possible', 'unverified')),"
+    "  confidential INTEGER NOT NULL DEFAULT 0 CHECK (confidential IN (0, 1)),"
+    "  created TEXT NOT NULL,"
+    "  updated TEXT NOT NULL,"
+    "  CHECK ((start_date IS NULL) = (start_precision IS NULL)),"
+    "  CHECK ((end_date IS NULL) = (end_precision IS NULL)),"
+    "  CHECK ((latitude IS NULL) = (longitude IS NULL))"
+    ");"
+    "CREATE INDEX incident_by_start ON incident(start_date);"
+    "CREATE INDEX incident_by_type ON incident(type);",
+    "CREATE TABLE incident_tag("
+    "  incident_id INTEGER NOT NULL REFERENCES incident(id) ON DELETE CASCADE,"
+    "  tag TEXT NOT NULL CHECK (length(tag) BETWEEN 1 AND 100),"
+    "  PRIMARY KEY (incident_id, tag)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX incident_tag_by_tag ON incident_tag(tag);",
+    "CREATE TABLE actor("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('person', 'organisation')),"
+    "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 1000),"
+    "  other_names TEXT NOT NULL DEFAULT '[]',"
+    "  category TEXT NOT NULL DEFAULT 'other',"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  contact TEXT NOT NULL DEFAULT '',"
+    "  confidential INTEGER NOT NULL DEFAULT 0 CHECK (confidential IN (0, 1)),"
+    "  created TEXT NOT NULL,"
+    "  updated TEXT NOT NULL"
+    ");"
+    "CREATE INDEX actor_by_name ON actor(name);",
+    "CREATE TABLE involvement("
+    "  incident_id INTEGER NOT NULL REFERENCES incident(id) ON DELETE CASCADE,"
+    "  actor_id INTEGER NOT NULL REFERENCES actor(id),"
+    "  role TEXT NOT NULL CHECK (role IN ('victim', 'perpetrator', 'witness',"
+    "    'source', 'other')),"
+    "  degree TEXT CHECK (degree IS NULL OR (role = 'perpetrator' AND degree IN"
+    "    ('carried-out', 'ordered', 'suspected'))),"
+    "  PRIMARY KEY (incident_id, actor_id, role)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX involvement_by_actor ON involvement(actor_id);",
+    "CREATE TABLE source("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('interview', 'court-document',"
+    "    'news-report', 'social-media-post', 'official-statement', 'report',"
+    "    'other')),"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  date TEXT,"
+    "  date_precision TEXT CHECK (date_precision IN ('exact', 'estimate',"
+    "    'unknown-day', 'unknown-month-and-day')),"
+    "  reliability TEXT NOT NULL DEFAULT 'unknown' CHECK (reliability IN"
+    "    ('high', 'medium', 'low', 'unknown')),"
+    "  consent TEXT NOT NULL DEFAULT 'no' CHECK (consent IN ('yes',"
+    "    'anonymised', 'no')),"
+    "  url TEXT,"
+    "  confidential INTEGER NOT NULL DEFAULT 0 CHECK (confidential IN (0, 1)),"
+    "  created TEXT NOT NULL,"
+    "  updated TEXT NOT NULL,"
+    "  CHECK ((date IS NULL) = (date_precision IS NULL))"
+    ");",
+    "CREATE TABLE citation("
+    "  incident_id INTEGER NOT NULL REFERENCES incident(id) ON DELETE CASCADE,"
+    "  source_id INTEGER NOT NULL REFERENCES source(id),"
+    "  PRIMARY KEY (incident_id, source_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX citation_by_source ON citation(source_id);",
+    /* Evidence content: one blob row per distinct SHA-256, its bytes in
+     * numbered chunks; evidence rows describe an acquisition. */
+    "CREATE TABLE blob("
+    "  sha256 BLOB PRIMARY KEY NOT NULL CHECK (length(sha256) = 32),"
+    "  size INTEGER NOT NULL CHECK (size >= 0),"
+    "  chunk_size INTEGER NOT NULL CHECK (chunk_size > 0),"
+    "  created TEXT NOT NULL"
+    ") WITHOUT ROWID;",
+    "CREATE TABLE chunk("
+    "  id INTEGER PRIMARY KEY,"
+    "  sha256 BLOB NOT NULL REFERENCES blob(sha256),"
+    "  seq INTEGER NOT NULL CHECK (seq >= 0),"
+    "  data BLOB NOT NULL,"
+    "  UNIQUE (sha256, seq)"
+    ");",
+    "CREATE TABLE evidence("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  sha256 BLOB NOT NULL REFERENCES blob(sha256),"
+    "  original_name TEXT NOT NULL,"
+    "  size INTEGER NOT NULL CHECK (size >= 0),"
+    "  media_type TEXT NOT NULL DEFAULT 'application/octet-stream',"
+    "  method TEXT NOT NULL DEFAULT 'document' CHECK (method IN ('photo',"
+    "    'video', 'screenshot', 'download', 'document', 'audio',"
+    "    'web-archive', 'other')),"
+    "  url TEXT,"
+    "  acquired_at TEXT NOT NULL,"
+    "  acquired_by TEXT NOT NULL DEFAULT '',"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  created TEXT NOT NULL"
+    ");"
+    "CREATE INDEX evidence_by_sha256 ON evidence(sha256);",
+    "CREATE TABLE evidence_link("
+    "  evidence_id INTEGER NOT NULL REFERENCES evidence(id) ON DELETE CASCADE,"
+    "  incident_id INTEGER NOT NULL REFERENCES incident(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (evidence_id, incident_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX evidence_link_by_incident ON evidence_link(incident_id);",
+    /* Full-text search, kept by triggers. rowid = id * 8 + kind (1 incident,
+     * 2 actor, 3 source, 4 evidence) so that updates find their row. Actor
+     * contact details are never indexed. */
+    "CREATE VIRTUAL TABLE search USING fts5(title, body,"
+    "  tokenize = 'unicode61 remove_diacritics 2');",
+    "CREATE VIEW search_incident_text(id, title, body) AS"
+    "  SELECT i.id, i.title, i.description || char(10) || i.location ||"
+    "    char(10) || coalesce((SELECT group_concat(tag, ' ') FROM incident_tag"
+    "    WHERE incident_id = i.id), '') FROM incident i;",
+    "CREATE TRIGGER incident_ai AFTER INSERT ON incident BEGIN"
+    "  INSERT INTO search(rowid, title, body) SELECT id * 8 + 1, title, body"
+    "    FROM search_incident_text WHERE id = NEW.id; END;",
+    "CREATE TRIGGER incident_au AFTER UPDATE ON incident BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 1;"
+    "  INSERT INTO search(rowid, title, body) SELECT id * 8 + 1, title, body"
+    "    FROM search_incident_text WHERE id = NEW.id; END;",
+    "CREATE TRIGGER incident_ad AFTER DELETE ON incident BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 1; END;",
+    "CREATE TRIGGER incident_tag_ai AFTER INSERT ON incident_tag BEGIN"
+    "  DELETE FROM search WHERE rowid = NEW.incident_id * 8 + 1;"
+    "  INSERT INTO search(rowid, title, body) SELECT id * 8 + 1, title, body"
+    "    FROM search_incident_text WHERE id = NEW.incident_id; END;",
+    "CREATE TRIGGER incident_tag_ad AFTER DELETE ON incident_tag BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.incident_id * 8 + 1;"
+    "  INSERT INTO search(rowid, title, body) SELECT id * 8 + 1, title, body"
+    "    FROM search_incident_text WHERE id = OLD.incident_id; END;",
+    "CREATE TRIGGER actor_ai AFTER INSERT ON actor BEGIN"
+    "  INSERT INTO search(rowid, title, body) VALUES (NEW.id * 8 + 2,"
+    "    NEW.name, NEW.other_names || char(10) || NEW.description);"
+    "  END;",
+    "CREATE TRIGGER actor_au AFTER UPDATE ON actor BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 2;"
+    "  INSERT INTO search(rowid, title, body) VALUES (NEW.id * 8 + 2,"
+    "    NEW.name, NEW.other_names || char(10) || NEW.description);"
+    "  END;",
+    "CREATE TRIGGER actor_ad AFTER DELETE ON actor BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 2; END;",
+    "CREATE TRIGGER source_ai AFTER INSERT ON source BEGIN"
+    "  INSERT INTO search(rowid, title, body) VALUES (NEW.id * 8 + 3,"
+    "    NEW.title, NEW.description); END;",
+    "CREATE TRIGGER source_au AFTER UPDATE ON source BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 3;"
+    "  INSERT INTO search(rowid, title, body) VALUES (NEW.id * 8 + 3,"
+    "    NEW.title, NEW.description); END;",
+    "CREATE TRIGGER source_ad AFTER DELETE ON source BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 3; END;",
+    "CREATE TRIGGER evidence_ai AFTER INSERT ON evidence BEGIN"
+    "  INSERT INTO search(rowid, title, body) VALUES (NEW.id * 8 + 4,"
+    "    NEW.original_name, NEW.description); END;",
+    "CREATE TRIGGER evidence_au AFTER UPDATE ON evidence BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 4;"
+    "  INSERT INTO search(rowid, title, body) VALUES (NEW.id * 8 + 4,"
+    "    NEW.original_name, NEW.description); END;",
+    "CREATE TRIGGER evidence_ad AFTER DELETE ON evidence BEGIN"
+    "  DELETE FROM search WHERE rowid = OLD.id * 8 + 4; END;",
+    NULL,
 };
 
-#define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+#define NTEXTS (sizeof migrations / sizeof migrations[0])
 
 int schema_latest(void)
 {
-    return NMIGRATIONS;
+    int n = 0;
+    for (size_t i = 0; i < NTEXTS; i++)
+        n += migrations[i] == NULL;
+    return n;
+}
+
+/* Run the texts of migration number m (1-based) on db. */
+static int run_migration(sqlite3 *db, int m)
+{
+    int at = 1;
+    for (size_t i = 0; i < NTEXTS; i++) {
+        if (!migrations[i]) {
+            at++;
+            continue;
+        }
+        if (at == m && sqlite3_exec(db, migrations[i], NULL, NULL, NULL) !=
+                           SQLITE_OK)
+            return -1;
+    }
+    return 0;
 }
 
 int schema_version(sqlite3 *db, int *version, ev_err *e)
@@ -46,6 +266,7 @@ out:
 
 int schema_migrate(sqlite3 *db, ev_err *e)
 {
+    const int NMIGRATIONS = schema_latest();
     int v = 0, rc;
 
     rc = schema_version(db, &v, e);
@@ -64,11 +285,11 @@ int schema_migrate(sqlite3 *db, ev_err *e)
         /* Another process may have migrated while we waited for the lock. */
         rc = schema_version(db, &v, e);
         if (rc == 0 && v < NMIGRATIONS) {
-            sql = sqlite3_mprintf("%s PRAGMA user_version=%d;", migrations[v],
-                                  v + 1);
+            sql = sqlite3_mprintf("PRAGMA user_version=%d;", v + 1);
             if (!sql)
                 rc = err_set(e, EV_ERR_NOMEM, "out of memory");
-            else if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            else if (run_migration(db, v + 1) != 0 ||
+                     sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
                 rc = err_set(e, EV_ERR_IO, "schema migration %d failed: %s",
                              v + 1, sqlite3_errmsg(db));
             sqlite3_free(sql);

@@ -157,7 +157,10 @@ static int db_connect(vault *v, int create, ev_err *e)
     sqlite3_limit(v->db, SQLITE_LIMIT_ATTACHED, 1); /* VACUUM needs one */
     sqlite3_set_authorizer(v->db, authorize, NULL);
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    /* The schema's triggers keep the FTS5 index, which SQLite allows only
+     * with a trusted schema. It is: every page is authenticated, so only a
+     * holder of the vault's key can have written it. */
+    sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 1, NULL);
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
     /* temp_store first: nothing may ever spill plaintext to a temp file. */
     return exec(v,

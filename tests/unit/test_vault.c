@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../crypto/recovery.h"
+#include "../../vault/schema.h"
 #include "../../vault/vault.h"
 
 #define PASS "first passphrase"
@@ -113,7 +114,7 @@ static void test_create_and_info(void **state)
     assert_int_equal(vault_get_info(v, &info, &e), 0);
     assert_string_equal(info.name, "Org");
     assert_int_equal(info.format_version, VAULT_FORMAT_VERSION);
-    assert_int_equal(info.schema_version, 1);
+    assert_int_equal(info.schema_version, schema_latest());
     assert_int_equal(info.page_size, 4096);
     assert_int_equal(info.unlocked_slot, 0);
     assert_int_equal(info.slots[0].type, KEYSLOT_PASSPHRASE);
