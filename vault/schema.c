@@ -126,17 +126,20 @@ static const char *const migrations[] = {
     /* Evidence content: one blob row per distinct SHA-256, its bytes in
      * numbered chunks; evidence rows describe an acquisition. */
     "CREATE TABLE blob("
-    "  sha256 BLOB PRIMARY KEY NOT NULL CHECK (length(sha256) = 32),"
+    "  id INTEGER PRIMARY KEY,"
+    "  sha256 BLOB NOT NULL UNIQUE CHECK (length(sha256) = 32),"
     "  size INTEGER NOT NULL CHECK (size >= 0),"
     "  chunk_size INTEGER NOT NULL CHECK (chunk_size > 0),"
     "  created TEXT NOT NULL"
-    ") WITHOUT ROWID;",
+    ");",
+    /* chunks hang off the blob's integer id: the hash is known only at the
+     * end of an ingest, and then only the small blob row changes */
     "CREATE TABLE chunk("
     "  id INTEGER PRIMARY KEY,"
-    "  sha256 BLOB NOT NULL REFERENCES blob(sha256),"
+    "  blob_id INTEGER NOT NULL REFERENCES blob(id),"
     "  seq INTEGER NOT NULL CHECK (seq >= 0),"
     "  data BLOB NOT NULL,"
-    "  UNIQUE (sha256, seq)"
+    "  UNIQUE (blob_id, seq)"
     ");",
     "CREATE TABLE evidence("
     "  id INTEGER PRIMARY KEY,"

@@ -15,6 +15,12 @@
  * checks that only the vault and its journal exist. An inotify watch records
  * every name created in TMPDIR during the run. The test runs with TMPDIR set
  * to a fresh directory by tests/run.sh.
+ *
+ * test_evidence_canary does the same for the evidence store: a file whose
+ * content holds a canary (at the start, across a chunk boundary and at the
+ * end) and whose name is a canary is ingested from a directory beside
+ * TMPDIR, with a scan in the middle of the ingest transaction, then
+ * extracted, deduplicated and refused as a duplicate.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -31,11 +37,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../crypto/kdf.h"
+#include "../../vault/rec.h"
+#include "../../vault/store.h"
 #include "../../vault/vault.h"
 
 #define NCANARY 8
@@ -641,6 +650,115 @@ static void test_canary(void **state)
     inotify_check();
 }
 
+/* ---- evidence content and file names ---------------------------------- */
+
+static int g_mid_scan = -1;
+
+static int mid_ingest(void *arg, uint64_t done, uint64_t total)
+{
+    (void)arg;
+    (void)total;
+    /* Second chunk written, transaction open, journal beside the vault. */
+    if (done == 2 * (uint64_t)STORE_CHUNK && g_mid_scan < 0)
+        g_mid_scan = scan_run("evidence: in the ingest transaction", 1);
+    return 0;
+}
+
+static void test_evidence_canary(void **state)
+{
+    char src[4300], path[4400], uuid[REC_UUIDLEN + 1], now[REC_TIMELEN + 1];
+    const size_t len = 3 * STORE_CHUNK + 777;
+    const size_t at[] = {0, STORE_CHUNK - 20, 2 * STORE_CHUNK + 5,
+                         3 * STORE_CHUNK + 777 - CANARY_LEN};
+    uint8_t *data, *back;
+    kdf_params p;
+    store_added a;
+    vault *v = NULL;
+    ev_err e;
+    int fd;
+    (void)state;
+
+    for (int i = 0; i < NCANARY; i++)
+        canary_new(g_canary[i]);
+    needles_build();
+    inotify_drain();
+    unlink(VAULT_FILE);
+    unlink(JOURNAL_FILE);
+
+    /* The source lives beside TMPDIR, not in it: only the vault may hold
+     * its content or name. */
+    snprintf(src, sizeof src, "%s-src", g_dir);
+    assert_int_equal(mkdir(src, 0700), 0);
+    snprintf(path, sizeof path, "%s/%s.txt", src, g_canary[1]);
+    data = malloc(len);
+    back = malloc(len);
+    assert_non_null(data);
+    assert_non_null(back);
+    randombytes_buf(data, len);
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+        memcpy(data + at[i], g_canary[0], CANARY_LEN);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+
+    memset(&e, 0, sizeof e);
+    assert_int_equal(kdf_profile("test", &p), 0);
+    if (vault_create(g_vault, PASS, strlen(PASS), &p, "canary org", NULL,
+                     NULL, &e))
+        fail_msg("vault_create: %s", e.msg);
+    if (vault_open(&v, g_vault, PASS, strlen(PASS), NULL, &e))
+        fail_msg("vault_open: %s", e.msg);
+    for (int i = 0; i < 2; i++) {
+        rec_uuid(uuid);
+        rec_now(now);
+        exec_text(vault_db(v),
+                  "INSERT INTO incident(uuid, title, type, created, updated)"
+                  " VALUES (?1, 'canary incident', 'other', "
+                  "strftime('%Y-%m-%dT%H:%M:%SZ'), "
+                  "strftime('%Y-%m-%dT%H:%M:%SZ'))",
+                  uuid);
+    }
+    scan_all("evidence: vault with incidents", 0);
+
+    g_mid_scan = -1;
+    if (store_evidence_add(v, 1, path, NULL, mid_ingest, NULL, &a, &e))
+        fail_msg("store_evidence_add: %s", e.msg);
+    assert_int_equal(g_mid_scan, 0);
+    scan_all("evidence: after ingest", 0);
+    assert_int_equal(count_text(vault_db(v),
+                                "SELECT count(*) FROM evidence WHERE "
+                                "original_name = ?1 || '.txt'",
+                                g_canary[1]),
+                     1);
+
+    fd = memfd_create("canary-extract", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    if (store_evidence_extract(v, a.evidence_id, fd, NULL, NULL, NULL, &e))
+        fail_msg("store_evidence_extract: %s", e.msg);
+    assert_int_equal(pread(fd, back, len, 0), (ssize_t)len);
+    assert_memory_equal(back, data, len);
+    close(fd);
+    scan_all("evidence: after extract", 0);
+
+    /* Dedup to a second incident (chunks written, then rolled back), and
+     * the duplicate refused for the first. */
+    if (store_evidence_add(v, 2, path, NULL, NULL, NULL, &a, &e))
+        fail_msg("store_evidence_add (dedup): %s", e.msg);
+    assert_int_equal(a.linked_existing, 1);
+    assert_int_equal(store_evidence_add(v, 1, path, NULL, NULL, NULL, &a, &e),
+                     EV_ERR_EXISTS);
+    scan_all("evidence: after dedup and duplicate", 0);
+    vault_close(v);
+    scan_all("evidence: after close", 0);
+    inotify_check();
+
+    unlink(path);
+    rmdir(src);
+    free(data);
+    free(back);
+}
+
 static int setup(void **state)
 {
     const char *t = getenv("TMPDIR");
@@ -681,6 +799,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scanner),
         cmocka_unit_test(test_canary),
+        cmocka_unit_test(test_evidence_canary),
     };
     if (sodium_init() < 0)
         return 1;
