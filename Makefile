@@ -113,6 +113,15 @@ $(BUILD)/bench/bench_sqlcipher: bench/bench_sql.c
 	@mkdir -p $(dir $@)
 	$(CC) -DBENCH_SQLCIPHER $$(pkg-config --cflags sqlcipher) $(CFLAGS_ALL) \
 	  -o $@ $< $(LDFLAGS_ALL) $$(pkg-config --libs sqlcipher)
+
+# bench_query: query times on a vault of 100,000 incidents and 300,000 actors.
+$(BUILD)/bench/bench_query: bench/bench_query.c $(LIBEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
+# bench_store: builds vaults for the evidence benchmark (and CLI tests).
+$(BUILD)/bench/bench_store: bench/bench_store.c $(LIBEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
 # ---- end of bench ---------------------------------------------------------
 
 install: evault

@@ -213,7 +213,7 @@ static int make_summary(char *buf, size_t cap, uint64_t *s)
 static int phase_insert(sqlite3 *db, const struct opts *o)
 {
     static const char *const create =
-        "CREATE TABLE incident("
+        "CREATE TABLE bench_incident("
         "  id INTEGER PRIMARY KEY,"
         "  case_no TEXT NOT NULL,"
         "  opened INTEGER NOT NULL,"
@@ -232,7 +232,7 @@ static int phase_insert(sqlite3 *db, const struct opts *o)
     if (exec(db, create) != 0)
         return -1;
     if (sqlite3_prepare_v2(db,
-                           "INSERT INTO incident(case_no, opened, severity, "
+                           "INSERT INTO bench_incident(case_no, opened, severity, "
                            "status, reporter, location, summary, digest) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                            -1, &st, NULL) != SQLITE_OK)
@@ -286,7 +286,7 @@ static int phase_reads(sqlite3 *db, const struct opts *o)
 
     if (sqlite3_prepare_v2(db,
                            "SELECT id, opened, severity, status, reporter, "
-                           "location, summary, digest FROM incident "
+                           "location, summary, digest FROM bench_incident "
                            "WHERE case_no = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         goto out;
@@ -327,7 +327,7 @@ static int phase_scan(sqlite3 *db, const struct opts *o)
      * itself, not a smaller index. */
     if (sqlite3_prepare_v2(db,
                            "SELECT count(*), sum(length(summary)), "
-                           "sum(location LIKE '%harbour%') FROM incident",
+                           "sum(location LIKE '%harbour%') FROM bench_incident",
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
         fprintf(stderr, "bench_sql: scan: %s\n", sqlite3_errmsg(db));
@@ -372,7 +372,7 @@ static int workload(sqlite3 *db, const struct opts *o, double *ms)
         return -1;
     t1 = now_ms();
     ms[PH_INSERT] = t1 - t0;
-    if (exec(db, "CREATE INDEX incident_case ON incident(case_no)") != 0)
+    if (exec(db, "CREATE INDEX bench_incident_case ON bench_incident(case_no)") != 0)
         return -1;
     t0 = now_ms();
     ms[PH_INDEX] = t0 - t1;

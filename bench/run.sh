@@ -7,7 +7,14 @@
 #      key; rounds interleave both binaries so that every mode shares the
 #      same stretch of this noisy machine;
 #   2. unlock time minus the KDF's own time (vault_open vs kdf_passphrase);
-#   3. `evault shred --yes` on a vault of a few hundred MiB, next to `cp`.
+#   3. `evault shred --yes` on a vault of a few hundred MiB, next to `cp`;
+#   4. queries on a vault of 100,000 incidents and 300,000 actors
+#      (bench/bench_query.c): unlock, one month of `incident list`, a search
+#      for a rare word, each query the first after a fresh unlock; and the
+#      whole `evault incident list --since --until` and `evault search`
+#      commands;
+#   5. the evidence store (bench/bench_store.sh): ingest and extract of a
+#      1 GiB file against `cp`, and peak RSS for 1 GiB and 4 GiB files.
 #
 # Prints medians and ratios against a baseline timed in the same run, then a
 # summary with PASS/MISS per target. Timings are never test assertions; the
@@ -15,7 +22,8 @@
 #
 # Environment: BUILD (build dir, default build/rel), MAKE, BENCH_ROUNDS (5),
 # BENCH_ROWS (200000), BENCH_UNLOCK_REPS (7), BENCH_SHRED_MB (300),
-# BENCH_SHRED_REPS (3), BENCH_DIR (scratch parent, default bench/out; keep it
+# BENCH_SHRED_REPS (3), BENCH_Q_INCIDENTS (100000), BENCH_Q_ACTORS (300000),
+# BENCH_Q_REPS (7), BENCH_DIR (scratch parent, default bench/out; keep it
 # on a real disk: fsync cost is part of what is measured).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -211,6 +219,71 @@ say "  cp (context)               $(fmt "$cp_med" '%8.1f') ms  (into the page ca
 say "  cp + sync (context)        $(fmt "$cpsync_med" '%8.1f') ms  (to disk)"
 say ""
 
+# ---- 4. queries on a loaded vault ---------------------------------------------
+
+Q_INCIDENTS=${BENCH_Q_INCIDENTS:-100000}
+Q_ACTORS=${BENCH_Q_ACTORS:-300000}
+Q_REPS=${BENCH_Q_REPS:-7}
+BQUERY=$BUILD/bench/bench_query
+$MAKE --no-print-directory BUILD="$BUILD" "$BQUERY" >"$dir/build-query.log" 2>&1 || {
+    cat "$dir/build-query.log" >&2; die "build of bench_query failed"; }
+note "loading $Q_INCIDENTS incidents and $Q_ACTORS actors for the query timings"
+"$BQUERY" --dir "$dir" --incidents "$Q_INCIDENTS" --actors "$Q_ACTORS" \
+    --reps "$Q_REPS" --keep >"$dir/query" ||
+    { cat "$dir/query" >&2; die "bench_query failed"; }
+qcol() { awk -v k="$1" -v c="$2" '$1 == k { print $c }' "$dir/query"; }
+q_load_s=$(awk '$1 == "@qload" { printf "%.1f\n", $4 / 1000 }' "$dir/query")
+q_mib=$(awk '$1 == "@qload" { printf "%d\n", $5 / 1048576 }' "$dir/query")
+q_unlock=$(qcol @qunlock 2 | median)
+q_month=$(qcol @qmonth 2 | median)
+q_rare=$(qcol @qrare 2 | median)
+q_common=$(qcol @qcommon 2 | median)
+q_vault=$(qcol @qvault 2)
+say "queries on a vault of $Q_INCIDENTS incidents and $Q_ACTORS actors ($q_mib MiB, loaded in $q_load_s s"
+say "  through the schema's triggers), median of $Q_REPS; each query is the first after a fresh unlock:"
+say "  unlock (vault_open, interactive KDF) $(fmt "$q_unlock" '%8.1f') ms"
+say "  one month, start_date BETWEEN   $(fmt "$q_month" '%8.2f') ms  ($(qcol @qmonth 3 | tail -1) rows in the last month timed)"
+say "  search, rare word (4 records)   $(fmt "$q_rare" '%8.2f') ms  ($(qcol @qrare 3 | tail -1) hits)"
+say "  search, common word (context)   $(fmt "$q_common" '%8.2f') ms  ($(qcol @qcommon 3 | tail -1) hits shown of ~1 record in 8)"
+
+# The real commands, whole process (start, unlock with the KDF, query,
+# print), when they exist; the same process running `sql "SELECT 1"` is the
+# baseline (start + unlock + nothing), so command minus baseline is the
+# query and its output. Runs interleave so all three share the machine's
+# mood; medians.
+q_cli_base="" q_cli_list="" q_cli_search=""
+if [ -n "$q_vault" ]; then
+    have_list=0
+    "$EVAULT" help incident >/dev/null 2>&1 && have_list=1
+    : >"$dir/cli"
+    cli_run() { # cli_run NAME ARGS...: append "NAME ms" or note a failure
+        local name=$1 t
+        shift
+        t=$(ms_now)
+        if "$EVAULT" -f "$q_vault" --passphrase-file "$q_vault.pass" "$@" \
+            >"$dir/cli.out" 2>"$dir/cli.err"; then
+            echo "$name $(ms_since "$t")" >>"$dir/cli"
+        else
+            note "evault $* failed: $(head -c 300 "$dir/cli.err")"
+        fi
+    }
+    for i in $(seq 1 "$Q_REPS"); do
+        cli_run base sql "SELECT 1"
+        cli_run search search quetzalcoatlus
+        [ "$have_list" = 1 ] && cli_run list incident list --since 2019-05-01 --until 2019-05-31
+    done
+    cli_med() { awk -v n="$1" '$1 == n { print $2 }' "$dir/cli" | median; }
+    q_cli_base=$(cli_med base)
+    q_cli_search=$(cli_med search)
+    q_cli_list=$(cli_med list)
+fi
+minus_base() { awk -v a="$1" -v b="$q_cli_base" 'BEGIN { if (a == "" || b == "") exit; printf "%.1f\n", a - b }'; }
+say "  whole commands (process start + unlock + query + output), median of $Q_REPS:"
+say "    evault sql \"SELECT 1\" (baseline)               $(fmt "$q_cli_base" '%8.1f') ms"
+say "    evault incident list --since/--until one month $(fmt "$q_cli_list" '%8.1f') ms  (minus baseline: $(fmt "$(minus_base "$q_cli_list")" '%.1f') ms)"
+say "    evault search quetzalcoatlus                   $(fmt "$q_cli_search" '%8.1f') ms  (minus baseline: $(fmt "$(minus_base "$q_cli_search")" '%.1f') ms)"
+say ""
+
 # ---- summary ---------------------------------------------------------------
 
 verdict() { # verdict VALUE OP LIMIT
@@ -237,3 +310,17 @@ printf '%-40s %12s %12s  %s\n' "evault shred --yes, $((big_size / 1048576)) MiB 
     "$(fmt "$shred_med" '%.1f ms')" "< 1000 ms" "$(verdict "$shred_med" '<' 1000)"
 printf '%-40s %12s %12s  %s\n' "cp of that file (context)" \
     "$(fmt "$cp_med" '%.1f ms')" "-" "-"
+printf '%-40s %12s %12s  %s\n' "unlock, loaded vault (interactive KDF)" \
+    "$(fmt "$q_unlock" '%.1f ms')" "-" "-"
+printf '%-40s %12s %12s  %s\n' "month list, first query after unlock" \
+    "$(fmt "$q_month" '%.2f ms')" "< 50 ms" "$(verdict "$q_month" '<' 50)"
+printf '%-40s %12s %12s  %s\n' "rare-word search, first after unlock" \
+    "$(fmt "$q_rare" '%.2f ms')" "< 50 ms" "$(verdict "$q_rare" '<' 50)"
+printf '%-40s %12s %12s  %s\n' "  evault incident list, minus baseline" \
+    "$(fmt "$(minus_base "$q_cli_list")" '%.1f ms')" "< 50 ms" "$(verdict "$(minus_base "$q_cli_list")" '<' 50)"
+printf '%-40s %12s %12s  %s\n' "  evault search, minus baseline" \
+    "$(fmt "$(minus_base "$q_cli_search")" '%.1f ms')" "< 50 ms" "$(verdict "$(minus_base "$q_cli_search")" '<' 50)"
+
+# ---- 5. evidence store (bench/bench_store.sh prints its own summary) ------
+BUILD="$BUILD" MAKE="$MAKE" BENCH_DIR="$parent" ./bench/bench_store.sh ||
+    note "the evidence-store benchmark failed"

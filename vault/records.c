@@ -1238,17 +1238,10 @@ static int list_doc(vault *v, sqlite3_stmt *st, char **json, ev_err *e)
 int records_incident_list(vault *v, const records_filter *f, char **json,
                           ev_err *e)
 {
-    static const char sql[] =
-        "SELECT json_object('incidents', (SELECT json_group_array(json(o)) "
-        "FROM (SELECT " INCIDENT_OBJ " AS o FROM incident i WHERE "
-        "(?1 IS NULL OR i.type = ?1) AND (?2 IS NULL OR EXISTS (SELECT 1 "
-        "FROM incident_tag t WHERE t.incident_id = i.id AND t.tag = ?2)) AND "
-        "(?3 IS NULL OR (i.start_date >= substr(?3, 1, 4) AND (i.start_date "
-        "|| substr('-99-99', length(i.start_date) - 3)) >= ?3)) AND "
-        "(?4 IS NULL OR i.start_date <= ?4) ORDER BY i.start_date IS NULL, "
-        "i.start_date, i.id)))";
+    /* Only the filters given go into the WHERE clause: "(?3 IS NULL OR
+     * ...)" would keep SQLite from using the index on start_date. */
     records_filter none = {NULL, NULL, NULL, NULL};
-    char since[11], until[11];
+    char since[11], until[11], *sql = NULL;
     sqlite3_stmt *st = NULL;
     int rc;
 
@@ -1256,8 +1249,25 @@ int records_incident_list(vault *v, const records_filter *f, char **json,
     if (!f)
         f = &none;
     rc = check_filter(v, f, since, until, e);
-    if (rc == 0)
-        rc = prep(v, sql, &st, e);
+    if (rc != 0)
+        return rc;
+    sql = sqlite3_mprintf(
+        "SELECT json_object('incidents', (SELECT json_group_array(json(o)) "
+        "FROM (SELECT " INCIDENT_OBJ " AS o FROM incident i WHERE 1%s%s%s%s "
+        "ORDER BY i.start_date IS NULL, i.start_date, i.id)))",
+        f->type ? " AND i.type = ?1" : "",
+        f->tag ? " AND EXISTS (SELECT 1 FROM incident_tag t WHERE "
+                 "t.incident_id = i.id AND t.tag = ?2)"
+               : "",
+        f->since ? " AND i.start_date >= substr(?3, 1, 4) AND "
+                   "(i.start_date || substr('-99-99', length(i.start_date) "
+                   "- 3)) >= ?3"
+                 : "",
+        f->until ? " AND i.start_date <= ?4" : "");
+    if (!sql)
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    rc = prep(v, sql, &st, e);
+    sqlite3_free(sql);
     if (rc != 0)
         return rc;
     bind_opt(st, 1, f->type);

@@ -1,0 +1,132 @@
+#!/bin/bash
+# bench_store.sh: the evidence-store benchmark (called by bench/run.sh, or
+# alone: BUILD=build/rel bench/bench_store.sh).
+#
+#   1. `evault evidence add` of a 1 GiB random file into a fresh vault
+#      ("interactive" KDF) vs `cp` of the same file to the same filesystem;
+#   2. `evault evidence extract -o` of it vs `cp`;
+#   3. peak RSS (/usr/bin/time -v "Maximum resident set size") of add and
+#      extract for the 1 GiB file and a 4 GiB one.
+#
+# Rounds interleave cp and evault; the summary quotes medians of per-round
+# ratios. evault's times include the whole process: unlock (the KDF, about
+# 0.1 s), the commit's fsync (synchronous=FULL) and, for extract, an fsync
+# of the output; plain cp does not sync, so "cp + sync" is shown as well.
+# The source file is in the page cache for every run (it was just written
+# or read), as it is for cp.
+#
+# Environment: BUILD, BENCH_DIR (scratch parent, default bench/out; a real
+# disk), BENCH_STORE_MB (1024), BENCH_STORE_BIG_MB (4096; 0 skips the large
+# case: it needs about 3x that much free disk), BENCH_STORE_REPS (3).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build/rel}
+MB=${BENCH_STORE_MB:-1024}
+BIG_MB=${BENCH_STORE_BIG_MB:-4096}
+REPS=${BENCH_STORE_REPS:-3}
+parent=${BENCH_DIR:-bench/out}
+EVAULT=$PWD/$BUILD/evault
+HELPER=$PWD/$BUILD/bench/bench_store
+TIME=/usr/bin/time
+
+note() { printf 'bench_store: %s\n' "$*" >&2; }
+die() { note "$*"; exit 1; }
+median() {
+    sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) exit;
+              if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
+              else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+now_ns() { date +%s%N; }
+secs_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'; }
+verdict() { awk -v x="$1" -v l="$2" 'BEGIN { if (x == "") print "n/a"; else print (x <= l) ? "PASS" : "MISS" }'; }
+
+[ -x "$TIME" ] || die "/usr/bin/time is needed (apt-get install time)"
+[ -x "$EVAULT" ] || die "build $EVAULT first (make BUILD=$BUILD)"
+# No Makefile rule yet: build the setup helper against the library.
+${MAKE:-make} --no-print-directory BUILD="$BUILD" "$BUILD/libevault.a" >/dev/null || die "cannot build libevault"
+mkdir -p "$BUILD/bench"
+# shellcheck disable=SC2046
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fPIE $(pkg-config --cflags libsodium sqlite3) \
+    -o "$HELPER" bench/bench_store.c "$BUILD/libevault.a" -pie \
+    $(pkg-config --libs libsodium sqlite3 libarchive nettle libmagic) -lcsv ||
+    die "cannot build bench_store"
+
+mkdir -p "$parent" || exit 1
+dir=$(mktemp -d "$parent/store.XXXXXX") || exit 1
+dir=$(cd "$dir" && pwd)
+trap 'rm -rf "$dir"' EXIT
+printf 'bench store passphrase\n' >"$dir/pass"
+
+# run_timed OUTFILE CMD...: wall seconds and peak RSS (KiB) of CMD.
+run_timed() {
+    local out=$1 t rss
+    shift
+    t=$(now_ns)
+    "$TIME" -f '%M' -o "$dir/rss" "$@" >/dev/null 2>"$dir/err" ||
+        { cat "$dir/err" >&2; die "failed: $*"; }
+    echo "$(secs_since "$t") $(tail -n 1 "$dir/rss")" >"$out"
+}
+
+# one_size MB ROUNDS: print "@store MB ROUND CP CPSYNC ADD EXTRACT ADDRSS EXTRSS".
+one_size() {
+    local mb=$1 rounds=$2 r src=$dir/src.bin
+    note "writing a $mb MiB random file"
+    head -c $((mb * 1048576)) /dev/urandom >"$src" || die "cannot write $src"
+    sync
+    for r in $(seq 1 "$rounds"); do
+        note "$mb MiB, round $r of $rounds"
+        local v=$dir/v.evault cpt cps add ext
+        rm -f "$v" "$dir/copy" "$dir/x.bin"
+        "$HELPER" mkvault "$v" "$dir/pass" interactive 1 >/dev/null || die "mkvault failed"
+        sync
+        t=$(now_ns); cp "$src" "$dir/copy"; cpt=$(secs_since "$t")
+        t=$(now_ns); sync; cps=$(awk -v a="$cpt" -v b="$(secs_since "$t")" 'BEGIN { print a + b }')
+        rm -f "$dir/copy"; sync
+        run_timed "$dir/add" "$EVAULT" -f "$v" --passphrase-file "$dir/pass" \
+            evidence add 1 "$src"
+        sync
+        run_timed "$dir/ext" "$EVAULT" -f "$v" --passphrase-file "$dir/pass" \
+            evidence extract 1 -o "$dir/x.bin"
+        cmp -s "$src" "$dir/x.bin" || die "extracted file differs"
+        rm -f "$dir/x.bin" "$v"; sync
+        read -r add addrss <"$dir/add"
+        read -r ext extrss <"$dir/ext"
+        echo "@store $mb $r $cpt $cps $add $ext $addrss $extrss"
+    done
+    rm -f "$src"
+}
+
+results=$dir/results
+one_size "$MB" "$REPS" | tee -a "$results"
+[ "$BIG_MB" -gt 0 ] && one_size "$BIG_MB" 1 | tee -a "$results"
+
+col() { awk -v m="$1" -v c="$2" '$1 == "@store" && $2 == m { print $c }' "$results"; }
+ratio() { awk -v m="$1" -v a="$2" -v b="$3" '$1 == "@store" && $2 == m { printf "%.4f\n", $a / $b }' "$results"; }
+kib_to_mib() { awk -v k="$1" 'BEGIN { if (k == "") print ""; else printf "%.1f\n", k / 1024 }'; }
+
+add_cp=$(ratio "$MB" 6 4 | median)
+ext_cp=$(ratio "$MB" 7 4 | median)
+add_cps=$(ratio "$MB" 6 5 | median)
+ext_cps=$(ratio "$MB" 7 5 | median)
+rss_add=$(kib_to_mib "$(col "$MB" 8 | median)")
+rss_ext=$(kib_to_mib "$(col "$MB" 9 | median)")
+rss_add_big=$(kib_to_mib "$(col "$BIG_MB" 8 | median)")
+rss_ext_big=$(kib_to_mib "$(col "$BIG_MB" 9 | median)")
+limit=$((64 + 64)) # interactive Argon2id (64 MiB) + 64 MiB
+
+echo "== evidence store, $MB MiB file, median of $REPS rounds (seconds) =="
+printf '  cp %.2f, cp+sync %.2f, evidence add %.2f, evidence extract %.2f\n' \
+    "$(col "$MB" 4 | median)" "$(col "$MB" 5 | median)" "$(col "$MB" 6 | median)" "$(col "$MB" 7 | median)"
+echo "  (add and extract include unlock, the commit's fsync and, for extract, fsync of the output)"
+printf '%-44s %10s %10s  %s\n' target measured wanted result
+printf '%-44s %10s %10s  %s\n' "evidence add / cp, $MB MiB" "${add_cp}x" "<= 1.30x" "$(verdict "$add_cp" 1.3)"
+printf '%-44s %10s %10s  %s\n' "evidence extract / cp, $MB MiB" "${ext_cp}x" "<= 1.30x" "$(verdict "$ext_cp" 1.3)"
+printf '%-44s %10s %10s  %s\n' "  context: add / (cp + sync)" "${add_cps}x" "-" "-"
+printf '%-44s %10s %10s  %s\n' "  context: extract / (cp + sync)" "${ext_cps}x" "-" "-"
+printf '%-44s %10s %10s  %s\n' "peak RSS, add $MB MiB" "$rss_add MiB" "<= $limit MiB" "$(verdict "$rss_add" $limit)"
+printf '%-44s %10s %10s  %s\n' "peak RSS, extract $MB MiB" "$rss_ext MiB" "<= $limit MiB" "$(verdict "$rss_ext" $limit)"
+if [ "$BIG_MB" -gt 0 ]; then
+    printf '%-44s %10s %10s  %s\n' "peak RSS, add $BIG_MB MiB" "$rss_add_big MiB" "<= $limit MiB" "$(verdict "$rss_add_big" $limit)"
+    printf '%-44s %10s %10s  %s\n' "peak RSS, extract $BIG_MB MiB" "$rss_ext_big MiB" "<= $limit MiB" "$(verdict "$rss_ext_big" $limit)"
+fi
