@@ -131,6 +131,14 @@ ev -f demo.evault evidence add 2 report.txt --method download \
     --acquired-by "Demo Defenders Network" \
     --description "the published report this dataset is drawn from" \
     --passphrase-file second.pass
+cp "$here/examples/kyrgyzstan-2023.json" dataset.json
+ev -f demo.evault evidence add 4 dataset.json --method document \
+    --description "structured extract of the report" \
+    --passphrase-file second.pass
+step "   The same report attached to another incident is stored once: evault" \
+    "   links the existing evidence instead of keeping a second copy."
+ev -f demo.evault evidence add 4 report.txt --method download \
+    --passphrase-file second.pass
 ev -f demo.evault incident show 2 --passphrase-file second.pass
 ev -f demo.evault evidence list --passphrase-file second.pass
 

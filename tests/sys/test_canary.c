@@ -44,6 +44,7 @@
 
 #include "../../crypto/kdf.h"
 #include "../../vault/rec.h"
+#include "../../vault/records.h"
 #include "../../vault/store.h"
 #include "../../vault/vault.h"
 
@@ -709,15 +710,49 @@ static void test_evidence_canary(void **state)
         fail_msg("vault_create: %s", e.msg);
     if (vault_open(&v, g_vault, PASS, strlen(PASS), NULL, &e))
         fail_msg("vault_open: %s", e.msg);
-    for (int i = 0; i < 2; i++) {
-        rec_uuid(uuid);
-        rec_now(now);
-        exec_text(vault_db(v),
-                  "INSERT INTO incident(uuid, title, type, created, updated)"
-                  " VALUES (?1, 'canary incident', 'other', "
-                  "strftime('%Y-%m-%dT%H:%M:%SZ'), "
-                  "strftime('%Y-%m-%dT%H:%M:%SZ'))",
-                  uuid);
+    /* Records through the records API, with canaries in incident text,
+     * actor names and contact details, and a source description. */
+    {
+        char desc[200], other[100], contact[100], sdesc[100];
+        const char *const others[] = {other};
+        records_incident in;
+        records_actor ac;
+        records_source so;
+        int64_t inc = 0, act = 0, src_id = 0;
+
+        snprintf(desc, sizeof desc, "detained near %s for posts",
+                 g_canary[3]);
+        snprintf(other, sizeof other, "alias %s", g_canary[5]);
+        snprintf(contact, sizeof contact, "signal %s", g_canary[6]);
+        snprintf(sdesc, sizeof sdesc, "interview with %s", g_canary[7]);
+        for (int i = 0; i < 2; i++) {
+            memset(&in, 0, sizeof in);
+            in.title = g_canary[2];
+            in.type = "detention";
+            in.description = desc;
+            in.location = g_canary[3];
+            in.confidential = -1;
+            if (records_incident_add(v, &in, &inc, &e))
+                fail_msg("records_incident_add: %s", e.msg);
+        }
+        memset(&ac, 0, sizeof ac);
+        ac.name = g_canary[4];
+        ac.kind = "person";
+        ac.contact = contact;
+        ac.other_names = others;
+        ac.nother = 1;
+        ac.set_other = 1;
+        if (records_actor_add(v, &ac, &act, &e))
+            fail_msg("records_actor_add: %s", e.msg);
+        if (records_link(v, inc, act, "victim", NULL, &e))
+            fail_msg("records_link: %s", e.msg);
+        memset(&so, 0, sizeof so);
+        so.kind = "interview";
+        so.description = sdesc;
+        if (records_source_add(v, &so, &src_id, &e))
+            fail_msg("records_source_add: %s", e.msg);
+        (void)uuid;
+        (void)now;
     }
     scan_all("evidence: vault with incidents", 0);
 
