@@ -132,11 +132,13 @@ expect_exit 1 "show too short prefix" -- evault incident show abc
 expect_exit 2 "show without id" -- evault incident show
 
 # --- ambiguous UUID prefix: with 1,500 more incidents (one CSV import),
-# two UUIDs sharing their first 4 characters is all but certain -------------
+# two UUIDs sharing their first 4 characters is all but certain; an all-digit
+# prefix would be read as a local number, so only prefixes with a letter (or
+# a leading zero) count -------------------------------------------------------
 { echo "title,type"; for i in $(seq 1 1500); do echo "bulk $i,other"; done; } >bulk.csv
 expect_exit 0 "import 1,500 incidents for the prefix test" -- evault import bulk.csv
 evault incident list --json >all.json 2>/dev/null
-amb4=$(sqlite3 :memory: "select substr(json_extract(value, '\$.uuid'), 1, 4) p from json_each(readfile('all.json'), '\$.incidents') group by p having count(*) > 1 limit 1")
+amb4=$(sqlite3 :memory: "select substr(json_extract(value, '\$.uuid'), 1, 4) p from json_each(readfile('all.json'), '\$.incidents') group by p having count(*) > 1 and (p glob '*[a-f]*' or p glob '0*') limit 1")
 if [ -n "$amb4" ]; then
     expect_exit 1 "ambiguous 4-character UUID prefix '$amb4'" -- \
         evault incident show "$amb4"
