@@ -83,7 +83,7 @@ check "... media type line" -- contains out "media type:"
 check "... lists its incident" -- contains out "incidents:"
 run_cmd evault -f v --passphrase-file p evidence show "$big" --json
 uuid=$(json_get out '$.uuid')
-expect_exit 0 "show by UUID prefix" -- evault -f v --passphrase-file p evidence show "${uuid:0:8}"
+expect_exit 0 "show by UUID prefix" -- evault -f v --passphrase-file p evidence show "${uuid:0:13}"
 check "... same record" -- contains out "$uuid"
 
 # --- options ------------------------------------------------------------------
