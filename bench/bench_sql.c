@@ -344,7 +344,7 @@ out:
     return rc;
 }
 
-/* The pragmas every mode gets (the vault refuses none of them). */
+/* The pragmas every mode is given (the vault refuses none of them). */
 static int setup_pragmas(sqlite3 *db, const struct opts *o)
 {
     if (!o->cipher_defaults && exec(db, "PRAGMA page_size=4096;") != 0)
