@@ -7,6 +7,7 @@
 #define EV_CLI_H
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,14 @@ void secret_free(secret *s);
 int cli_getopt(int argc, char **argv, const char *shortopts,
                const struct option *longopts);
 
-/* Print "evault: <message>" to stderr. */
+/*
+ * Write s to out with control characters (C0, DEL, C1) escaped as \xNN or
+ * \u00NN: stored text comes from hostile files and must never drive the
+ * terminal.
+ */
+void cli_put_clean(FILE *out, const char *s);
+
+/* Print "evault: <message>" to stderr, control characters escaped. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print e's message and return the exit status for e->code. */

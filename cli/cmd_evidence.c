@@ -7,6 +7,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sodium.h>
+#include <signal.h>
+#include <limits.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -159,8 +163,10 @@ static int list_row(void *arg, const store_evidence *ev)
         if (c->n == 0)
             printf("%-6s %-8s %12s  %-24s %s\n", "ID", "UUID", "SIZE",
                    "MEDIA TYPE", "NAME");
-        printf("%-6" PRId64 " %.8s %12" PRIu64 "  %-24s %s\n", ev->id,
-               ev->uuid, ev->size, ev->media_type, ev->original_name);
+        printf("%-6" PRId64 " %.8s %12" PRIu64 "  %-24s ", ev->id, ev->uuid,
+               ev->size, ev->media_type);
+        cli_put_clean(stdout, ev->original_name);
+        putchar('\n');
     }
     c->n++;
     return 0;
@@ -265,15 +271,23 @@ static int evidence_show(const char *ref)
     }
     printf("id:           %" PRId64 "\n", ev.id);
     printf("uuid:         %s\n", ev.uuid);
-    printf("name:         %s\n", ev.original_name);
+    fputs("name:         ", stdout);
+    cli_put_clean(stdout, ev.original_name);
+    putchar('\n');
     printf("size:         %" PRIu64 " bytes\n", ev.size);
     printf("media type:   %s\n", ev.media_type);
     printf("sha256:       %s\n", ev.sha256_hex);
     printf("method:       %s\n", ev.method);
-    printf("url:          %s\n", or_empty(ev.url));
+    fputs("url:          ", stdout);
+    cli_put_clean(stdout, or_empty(ev.url));
+    putchar('\n');
     printf("acquired at:  %s\n", ev.acquired_at);
-    printf("acquired by:  %s\n", ev.acquired_by);
-    printf("description:  %s\n", ev.description);
+    fputs("acquired by:  ", stdout);
+    cli_put_clean(stdout, ev.acquired_by);
+    putchar('\n');
+    fputs("description:  ", stdout);
+    cli_put_clean(stdout, ev.description);
+    putchar('\n');
     printf("added:        %s\n", ev.created);
     printf("incidents:\n");
     if (store_evidence_incidents(v, id, show_incident, NULL, &e) != 0) {
@@ -290,6 +304,86 @@ out:
 }
 
 /* ---- extract ---------------------------------------------------------- */
+
+/*
+ * The copy is written under a hidden temporary name beside the output and
+ * linked to the output name only once its SHA-256 has verified and it is on
+ * disk: an interrupted or failed extract never leaves a partial or
+ * unverified file under the name asked for. SIGINT, SIGTERM and SIGHUP
+ * remove the temporary file; SIGKILL or a power cut can leave it (named
+ * ".NAME.evault-partial-XXXXXXXXXXXXXXXX").
+ */
+static char partial_path[PATH_MAX];
+
+static void remove_partial(int sig)
+{
+    if (partial_path[0])
+        unlink(partial_path); /* async-signal-safe */
+    _exit(128 + sig);
+}
+
+static int partial_open(const char *output)
+{
+    char *dir = strdup(output), *base = strdup(output);
+    uint8_t rnd[8];
+    char hex[17];
+    struct sigaction sa;
+    int fd = -1;
+
+    if (dir && base) {
+        randombytes_buf(rnd, sizeof rnd);
+        sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+        if (snprintf(partial_path, sizeof partial_path,
+                     "%s/.%s.evault-partial-%s", dirname(dir), basename(base),
+                     hex) < (int)sizeof partial_path) {
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = remove_partial;
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGINT, &sa, NULL);
+            sigaction(SIGTERM, &sa, NULL);
+            sigaction(SIGHUP, &sa, NULL);
+            fd = open(partial_path,
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0600);
+            if (fd < 0)
+                partial_path[0] = '\0';
+        } else {
+            errno = ENAMETOOLONG;
+        }
+    }
+    free(dir);
+    free(base);
+    return fd;
+}
+
+/* Give the verified, synced copy its final name (never replacing one). */
+static int partial_publish(const char *output)
+{
+    char *dir = strdup(output);
+    int rc = link(partial_path, output), err = errno, dfd;
+
+    unlink(partial_path);
+    partial_path[0] = '\0';
+    if (rc != 0) {
+        free(dir);
+        errno = err;
+        return -1;
+    }
+    if (dir && (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY |
+                                             O_CLOEXEC)) >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    return 0;
+}
+
+static void partial_discard(void)
+{
+    if (partial_path[0])
+        unlink(partial_path);
+    partial_path[0] = '\0';
+}
 
 static int evidence_extract(const char *ref, const char *output)
 {
@@ -322,15 +416,10 @@ static int evidence_extract(const char *ref, const char *output)
         fd = STDOUT_FILENO;
         fflush(stdout);
     } else {
-        fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+        fd = partial_open(output);
         if (fd < 0) {
-            if (errno == EEXIST)
-                cli_error("'%s' exists: evault never overwrites a file; "
-                          "choose another name",
-                          output);
-            else
-                cli_error("cannot create '%s': %s", output, strerror(errno));
+            cli_error("cannot create a file beside '%s': %s", output,
+                      strerror(errno));
             rc = EXIT_ERROR;
             goto out;
         }
@@ -341,34 +430,33 @@ static int evidence_extract(const char *ref, const char *output)
                                 ev.size > PROGRESS_MIN ? cli_progress : NULL,
                                 label, &written, &e);
     cli_progress_done();
-    if (rc == 0 && created && fsync(fd) != 0)
+    if (rc == 0 && created && (fsync(fd) != 0 || close(fd) != 0)) {
+        fd = -1;
         rc = err_set(&e, EV_ERR_IO, "cannot write '%s': %s", output,
                      strerror(errno));
+    }
+    if (rc == 0 && created) {
+        fd = -1;
+        if (partial_publish(output) != 0)
+            rc = err_set(&e, errno == EEXIST ? EV_ERR_EXISTS : EV_ERR_IO,
+                         errno == EEXIST
+                             ? "'%s' appeared while extracting: evault never "
+                               "overwrites a file; choose another name"
+                             : "cannot create '%s'",
+                         output);
+    }
     if (rc != 0) {
         rc = cli_fail(&e);
         if (created) {
             /* Never leave a partial or unverified copy behind. */
-            if (ftruncate(fd, 0) != 0 || unlink(output) != 0)
-                cli_error("could not remove the partial file '%s': remove "
-                          "it by hand",
-                          output);
-            else
-                cli_error("the partial file '%s' was removed", output);
+            partial_discard();
+            cli_error("nothing was written to '%s'", output);
         } else if (rc == EXIT_INTEGRITY) {
             cli_error("the bytes already written to standard output are "
                       "not the evidence: discard them");
         }
         goto out;
     }
-    if (created && close(fd) != 0) {
-        fd = -1;
-        cli_error("cannot write '%s': %s", output, strerror(errno));
-        unlink(output);
-        rc = EXIT_ERROR;
-        goto out;
-    }
-    if (created)
-        fd = -1;
     rc = EXIT_OK;
     if (!to_stdout)
         fprintf(stderr, "evault: extracted evidence %" PRId64 " (%" PRIu64
@@ -377,6 +465,7 @@ static int evidence_extract(const char *ref, const char *output)
 out:
     if (created && fd >= 0)
         close(fd);
+    partial_discard();
     store_evidence_clear(&ev);
     vault_close(v);
     return rc;

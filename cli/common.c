@@ -40,13 +40,35 @@ static const struct option common_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+void cli_put_clean(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; p && *p; p++) {
+        /* C0 controls, DEL, and C1 controls (UTF-8 C2 80..C2 9F) */
+        if (*p < 0x20 || *p == 0x7f) {
+            fprintf(out, "\\x%02x", *p);
+        } else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            fprintf(out, "\\u%04x", p[1]);
+            p++;
+        } else {
+            fputc(*p, out);
+        }
+    }
+}
+
 void cli_error(const char *fmt, ...)
 {
+    char msg[4096];
     va_list ap;
-    fputs("evault: ", stderr);
+
+    /* Messages quote text from hostile files: never let it reach the
+     * terminal as escape sequences. */
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("evault: ", stderr);
+    cli_put_clean(stderr, msg);
     fputc('\n', stderr);
 }
 

@@ -27,7 +27,8 @@
 
 static int read_all(const char *path, char **out, size_t *len, ev_err *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = 0;
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc = 0;
     struct stat sb;
     char *buf = NULL;
     size_t n = 0;
@@ -777,6 +778,18 @@ static void csv_field(void *data, size_t len, void *arg)
         return;
     if (data && memchr(data, '\0', len)) {
         x->rc = err_set(x->e, EV_ERR_INVALID, "a field holds a NUL byte");
+        return;
+    }
+    /* A valid header names each column once, and rows match it: refuse a
+     * hostile record of millions of empty fields before storing them
+     * (a row a few fields too wide still gets the clearer message from
+     * csv_record). */
+    if (x->nfields >= (size_t)(x->ncols ? x->ncols + 64 : 4 * C_N)) {
+        x->rc = err_set(x->e, EV_ERR_INVALID,
+                        "'%s' line %ld: far more fields in a record than "
+                        "the header has columns: check its quotes and "
+                        "commas; nothing was imported",
+                        x->name, x->start);
         return;
     }
     if (x->nfields == x->capfields) {

@@ -162,6 +162,8 @@ static int db_connect(vault *v, int create, ev_err *e)
      * holder of the vault's key can have written it. */
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 1, NULL);
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    /* two-argument fts3_tokenizer() would let SQL plant a pointer */
+    sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, NULL);
     /* temp_store first: nothing may ever spill plaintext to a temp file. */
     return exec(v,
                 "PRAGMA temp_store=MEMORY;"

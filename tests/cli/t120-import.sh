@@ -90,6 +90,12 @@ check "... names it" -- contains err "line 1: unknown column 'mood'"
 printf 'title,type\nA,arrest,extra\n' >wide.csv
 expect_exit 1 "too many fields" -- evault import wide.csv
 check "... line 2" -- contains err "line 2: the row has 3 fields"
+# a header of three million empty columns is refused before it is stored
+# (it used to take gigabytes of memory)
+{ printf 'title,type'; head -c 3000000 /dev/zero | tr '\0' ','; echo; } >huge.csv
+expect_exit 1 "a header of millions of columns" -- evault import huge.csv
+check "... refused at once, naming line 1" -- \
+    contains err "line 1: far more fields in a record"
 printf 'title,type,date\nA,arrest,2023-02-29\n' >date.csv
 expect_exit 1 "bad date in CSV" -- evault import date.csv
 check "... line 2" -- contains err "line 2: date '2023-02-29'"

@@ -66,6 +66,25 @@ check "... same sha256sum" -- \
     test "$(sha256sum <big.bin)" = "$(sha256sum <x-big.bin)"
 rm -f x-big.bin
 
+# An extract interrupted by SIGTERM leaves nothing under the name asked
+# for, nor a hidden partial file (regression: it used to leave a partial,
+# unverified copy). If the extract wins the race, the copy must be whole.
+"$EVAULT" -f v --passphrase-file p evidence extract "$big" -o x-int.bin \
+    >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+if [ -e x-int.bin ]; then
+    check "interrupted extract: a copy that exists is whole" -- \
+        same_file big.bin x-int.bin
+else
+    ok "interrupted extract: nothing under the output name"
+fi
+check "... and no hidden partial file is left" -- \
+    test -z "$(ls -A | grep evault-partial)"
+rm -f x-int.bin
+
 # --- list and show ------------------------------------------------------------
 expect_exit 0 "list" -- evault -f v --passphrase-file p evidence list
 check "... a header and 5 rows" -- line_count out 6
