@@ -276,3 +276,70 @@ done_testing() {
     [ "$fail_count" -eq 0 ] && [ "$test_count" -gt 0 ]
     exit
 }
+
+# --- fixture: records written by direct SQL (search and sql tests) -------
+# The record commands (incident add...) are not what this script tests, so
+# records come from a small program compiled here against the evault
+# library under test: `fixture VAULT PASSFILE < SQL` runs SQL on the
+# unlocked vault (with the schema's triggers, as the commands would).
+build_fixture() {
+    local root lib asan=""
+    root=$(cd "$(dirname "$0")/../.." && pwd)
+    lib=$(dirname "$EVAULT")/libevault.a
+    [ -f "$lib" ] || bail "no '$lib' next to \$EVAULT to build the fixture with"
+    # A sanitizer build's library needs the sanitizer runtimes.
+    if nm "$lib" 2>/dev/null | grep -q __asan_; then
+        asan="-fsanitize=address,undefined"
+    fi
+    cat >fixture.c <<'CEOF'
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vault/vault.h"
+int main(int argc, char **argv)
+{
+    char pass[256], *sql = NULL, *err = NULL;
+    size_t n = 0, cap = 0;
+    FILE *f;
+    vault *v = NULL;
+    ev_err e;
+    int rc = 1;
+    if (argc != 3 || sodium_init() < 0 || !(f = fopen(argv[2], "r")))
+        return 2;
+    if (!fgets(pass, sizeof pass, f))
+        return 2;
+    fclose(f);
+    pass[strcspn(pass, "\n")] = '\0';
+    for (;;) {
+        if (n + 4096 + 1 > cap && !(sql = realloc(sql, cap = cap * 2 + 8192)))
+            return 2;
+        size_t r = fread(sql + n, 1, 4096, stdin);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    sql[n] = '\0';
+    if (vault_open(&v, argv[1], pass, strlen(pass), NULL, &e) != 0)
+        fprintf(stderr, "fixture: %s\n", e.msg);
+    else if (sqlite3_exec(vault_db(v), sql, NULL, NULL, &err) != SQLITE_OK)
+        fprintf(stderr, "fixture: %s\n", err);
+    else
+        rc = 0;
+    sqlite3_free(err);
+    vault_close(v);
+    free(sql);
+    return rc;
+}
+CEOF
+    # shellcheck disable=SC2046
+    cc -std=c11 -D_POSIX_C_SOURCE=200809L $asan -I"$root" \
+        $(pkg-config --cflags libsodium sqlite3) -o fixture fixture.c "$lib" \
+        $(pkg-config --libs libsodium sqlite3 libarchive nettle libmagic) \
+        -lcsv 2>fixture.log || { cat fixture.log; bail "cannot build the fixture"; }
+}
+
+# fixture_sql VAULT PASSFILE: run the SQL on stdin in the vault, or bail.
+fixture_sql() {
+    ./fixture "$1" "$2" || bail "fixture SQL failed"
+}
