@@ -927,7 +927,7 @@ int vault_open(vault **out, const char *path, const char *secret,
     struct keys *k = NULL;
     vault *v = NULL;
     char msg[256] = "";
-    int rc, version = 0, had_journal = 0;
+    int rc, version = 0;
 
     *out = NULL;
     rc = region_read_file(path, region, e);
@@ -962,13 +962,6 @@ int vault_open(vault **out, const char *path, const char *secret,
                 path);
         goto out;
     }
-    {
-        /* a journal left by a crash: SQLite rolls it back on first read */
-        char *jpath = sqlite3_mprintf("%s-journal", path);
-        struct stat jst;
-        had_journal = jpath && stat(jpath, &jst) == 0 && jst.st_size > 0;
-        sqlite3_free(jpath);
-    }
     rc = db_connect(v, 0, e);
     if (rc != 0)
         goto out;
@@ -987,7 +980,8 @@ int vault_open(vault **out, const char *path, const char *secret,
     rc = schema_migrate(v->db, e);
     if (rc != 0)
         goto out;
-    if (vfs_take_recovered(v->vfs) || had_journal) {
+    /* SQLite rolled back a crash's journal on the first read above */
+    if (vfs_take_recovered(v->vfs)) {
         rc = launder_after_crash(v, e);
         if (rc != 0)
             goto out;
