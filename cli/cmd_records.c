@@ -70,12 +70,18 @@ typedef struct col {
 static int print_rows(sqlite3 *db, const char *json, const char *path,
                       const col *cols, int ncols, const char *indent)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *cell = NULL;
     int rows = 0;
 
+    /* One prepared extractor for every cell: preparing a statement per
+     * cell cost more than the query itself on long lists. */
     if (sqlite3_prepare_v2(db, "SELECT value FROM json_each(?1, ?2)", -1,
-                           &st, NULL) != SQLITE_OK)
+                           &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT json_extract(?1, ?2)", -1, &cell,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
         return 0;
+    }
     sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -88,14 +94,19 @@ static int print_rows(sqlite3 *db, const char *json, const char *path,
         }
         fputs(indent, stdout);
         for (int i = 0; i < ncols; i++) {
-            char *v = obj ? jx(db, obj, cols[i].path) : NULL;
+            const char *v = NULL;
+            sqlite3_reset(cell);
+            sqlite3_bind_text(cell, 1, obj, -1, SQLITE_STATIC);
+            sqlite3_bind_text(cell, 2, cols[i].path, -1, SQLITE_STATIC);
+            if (obj && sqlite3_step(cell) == SQLITE_ROW)
+                v = (const char *)sqlite3_column_text(cell, 0);
             put(v ? v : "", i + 1 < ncols ? cols[i].width : 0, 0);
             if (i + 1 < ncols)
                 putchar(' ');
-            free(v);
         }
         putchar('\n');
     }
+    sqlite3_finalize(cell);
     sqlite3_finalize(st);
     return rows;
 }
