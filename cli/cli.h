@@ -129,13 +129,13 @@ struct command {
 extern const struct command records_commands[];  /* cli/cmd_records.c */
 extern const struct command evidence_commands[]; /* cli/cmd_evidence.c */
 extern const struct command data_commands[];     /* cli/cmd_data.c */
+extern const struct command integrity_commands[]; /* cli/cmd_integrity.c */
 
 int cmd_init(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
 int cmd_keyslot(int argc, char **argv);
 int cmd_shred(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 #endif

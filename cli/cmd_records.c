@@ -258,6 +258,47 @@ static int check_sub(const char *cmd, const char *sub, const char *list)
 
 /* ---- incident ----------------------------------------------------------- */
 
+/* The seal and the version chain of an incident. */
+static void print_versions(sqlite3 *db, const char *json)
+{
+    sqlite3_stmt *st = NULL;
+    int multi = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT json_extract(?1, '$.seal.uuid'), "
+                               "json_extract(?1, '$.seal.sealed_at'), "
+                               "json_extract(?1, '$.seal.sha256'), "
+                               "json_array_length(?1, '$.versions')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+            printf("\nsealed:          %s at %s\n                 sha256 %s\n"
+                   "                 (changes: 'evault incident amend')\n",
+                   sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                   sqlite3_column_text(st, 2));
+        multi = sqlite3_column_int(st, 3) > 1;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!multi || sqlite3_prepare_v2(db,
+                                     "SELECT json_extract(value, '$.id'), "
+                                     "json_extract(value, '$.uuid'), "
+                                     "json_extract(value, '$.sealed'), "
+                                     "json_extract(value, '$.this') FROM "
+                                     "json_each(?1, '$.versions')",
+                                     -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    printf("\nversions (oldest first):\n");
+    while (sqlite3_step(st) == SQLITE_ROW)
+        printf("  %-6lld %s  %-7s%s\n", sqlite3_column_int64(st, 0),
+               sqlite3_column_text(st, 1),
+               sqlite3_column_int(st, 2) ? "sealed" : "",
+               sqlite3_column_int(st, 3) ? "  <- this one" : "");
+    sqlite3_finalize(st);
+}
+
 static void incident_human(sqlite3 *db, const char *json)
 {
     static const field f[] = {
@@ -292,6 +333,7 @@ static void incident_human(sqlite3 *db, const char *json)
                                  {"updated:", "$.updated"}},
                  2);
     print_text(db, json, "description", "$.description");
+    print_versions(db, json);
     printf("\nactors:\n");
     if (!print_rows(db, json, "$.actors", actors, 5, "  "))
         printf("  (none: see 'evault link')\n");
@@ -422,6 +464,13 @@ static int incident_run(vault *v, const char *sub, const char *ref,
         rc = records_incident_get(v, id, &json, &e);
         return show_doc(v, rc, json, &e, incident_human);
     }
+    if (strcmp(sub, "amend") == 0) {
+        int64_t nid = 0;
+        if (records_incident_amend(v, id, &o->in, &nid, &e) != 0)
+            return cli_fail(&e);
+        printf("%lld\n", (long long)nid);
+        return EXIT_OK;
+    }
     if (records_incident_edit(v, id, &o->in, &e) != 0)
         return cli_fail(&e);
     fprintf(stderr, "evault: incident %lld updated\n", (long long)id);
@@ -450,7 +499,8 @@ static int inc_check_use(const char *sub, const inc_opts *o, int nargs)
                   "edit'");
         return EXIT_USAGE;
     }
-    if (strcmp(sub, "edit") == 0 && !writes) {
+    if ((strcmp(sub, "edit") == 0 || strcmp(sub, "amend") == 0) &&
+        !writes) {
         cli_error("nothing to change: give the options to change (see "
                   "'evault help incident')");
         return EXIT_USAGE;
@@ -497,7 +547,7 @@ static int cmd_incident(int argc, char **argv)
     if (g_cli.help || optind >= argc)
         return cli_usage("incident", g_cli.help);
     sub = argv[optind++];
-    if ((rc = check_sub("incident", sub, "add list show edit")) != 0 ||
+    if ((rc = check_sub("incident", sub, "add list show edit amend")) != 0 ||
         (rc = inc_check_use(sub, &o, argc - optind)) != 0)
         return rc;
     o.f.type = strcmp(sub, "list") == 0 ? o.in.type : NULL;
@@ -1064,14 +1114,18 @@ const struct command records_commands[] = {
      "[--since D] [--until D] [--json]\n"
      "       evault [-f FILE] incident show ID [--json]\n"
      "       evault [-f FILE] incident edit ID [OPTIONS]\n"
+     "       evault [-f FILE] incident amend ID [OPTIONS]\n"
      "\n"
      "An incident is something that happened: what, when, where, to whom\n"
      "and by whom. 'add' prints the new incident's number. 'list' filters\n"
      "by type, tag and start date (--since and --until take YYYY, YYYY-MM\n"
      "or YYYY-MM-DD and match incidents whose start period overlaps).\n"
      "'show' includes its actors, sources and evidence. 'edit' changes\n"
-     "only the fields given. ID is a local number or a UUID prefix of at\n"
-     "least 4 characters.\n"
+     "only the fields given; a sealed incident cannot be edited: 'amend'\n"
+     "makes a new version of it (a copy with the changes, linked to the\n"
+     "same actors, sources and evidence) and prints its number; the sealed\n"
+     "one stays as it was, and 'show' lists the versions. ID is a local\n"
+     "number or a UUID prefix of at least 4 characters.\n"
      "\n" INCIDENT_OPTS},
     {"actor", cmd_actor, "add, list, show or edit actors",
      "usage: evault [-f FILE] actor add --name NAME [OPTIONS]\n"

@@ -59,12 +59,6 @@ static const struct command commands[] = {
      "takes well under a second whatever the vault's size. Asks for\n"
      "confirmation on a terminal unless --yes is given; refuses without\n"
      "--yes when there is no terminal.\n"},
-    {"verify", cmd_verify, "check every page, the database and keyslots",
-     "usage: evault [-f FILE] verify [--json]\n"
-     "\n"
-     "Read and authenticate every page of the vault, run SQLite's\n"
-     "integrity_check, and check the keyslots against the vault's own\n"
-     "record of them. Exit 0 when all holds, 4 otherwise.\n"},
     {"help", cmd_help, "show help for a command",
      "usage: evault help [COMMAND]\n"},
     {NULL, NULL, NULL, NULL},
@@ -73,6 +67,7 @@ static const struct command commands[] = {
 /* The container's commands, then each group's (see cli.h). */
 static const struct command *const groups[] = {
     commands, records_commands, evidence_commands, data_commands,
+    integrity_commands,
 };
 
 #define NGROUPS (sizeof groups / sizeof groups[0])

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custody.h"
 #include "rec.h"
+#include "seal.h"
 
 /* ---- transactions and statements ---------------------------------------- */
 
@@ -56,6 +58,19 @@ static int finish(vault *v, int own, int rc, ev_err *e)
 {
     int r = records_tx_end(v, own, rc == 0, e);
     return rc != 0 ? rc : r;
+}
+
+/* Log the creation or change of row id of table in the custody log. */
+static int log_row(vault *v, const char *table, int64_t id, int created,
+                   ev_err *e)
+{
+    char uuid[REC_UUIDLEN + 1], detail[64];
+    int rc = rec_uuid_of(vault_db(v), table, id, uuid, e);
+
+    snprintf(detail, sizeof detail, "%s %lld %s", table, (long long)id,
+             created ? "added" : "edited");
+    return rc ? rc : custody_append(v, created ? "create" : "change", table,
+                                    uuid, detail, e);
 }
 
 static int prep(vault *v, const char *sql, sqlite3_stmt **st, ev_err *e)
@@ -557,6 +572,19 @@ static int inc_tags(vault *v, int64_t id, const records_incident *in,
     return rc;
 }
 
+/* EV_ERR_REFUSED, pointing to amend, when incident id is sealed. */
+static int refuse_sealed(vault *v, int64_t id, ev_err *e)
+{
+    int sealed = 0, rc = seal_is_sealed(v, id, &sealed, e);
+
+    if (rc == 0 && sealed)
+        rc = err_set(e, EV_ERR_REFUSED,
+                     "incident %lld is sealed and cannot change: use "
+                     "'evault incident amend %lld' to make a new version",
+                     (long long)id, (long long)id);
+    return rc;
+}
+
 /* Add (id 0) or update incident id from in. OUT: *out_id. */
 static int inc_write(vault *v, int64_t id, const records_incident *in,
                      int64_t *out_id, ev_err *e)
@@ -564,10 +592,12 @@ static int inc_write(vault *v, int64_t id, const records_incident *in,
     inc_state s = {{NULL}, 0, 0, 0, 0};
     sqlite3_stmt *st = NULL;
     char now[REC_TIMELEN + 1], uuid[REC_UUIDLEN + 1];
-    int rc, own = 0, began = 0;
+    int rc, own = 0, began = 0, creating = id == 0;
 
     rc = records_tx_begin(v, &own, e);
     began = rc == 0;
+    if (rc == 0 && id)
+        rc = refuse_sealed(v, id, e);
     if (rc == 0 && id)
         rc = inc_load(v, id, &s, e);
     else if (rc == 0)
@@ -607,6 +637,8 @@ static int inc_write(vault *v, int64_t id, const records_incident *in,
         id = sqlite3_last_insert_rowid(vault_db(v));
     if (rc == 0)
         rc = inc_tags(v, id, in, e);
+    if (rc == 0)
+        rc = log_row(v, "incident", id, creating, e);
     if (began)
         rc = finish(v, own, rc, e);
     if (rc == 0 && out_id)
@@ -633,6 +665,89 @@ int records_incident_edit(vault *v, int64_t id, const records_incident *in,
     if (id <= 0)
         return err_set(e, EV_ERR_NOTFOUND, "no incident %lld", (long long)id);
     return inc_write(v, id, in, NULL, e);
+}
+
+int records_incident_amend(vault *v, int64_t id, const records_incident *in,
+                           int64_t *new_id, ev_err *e)
+{
+    static const char *const copies[] = {
+        "INSERT INTO incident_tag(incident_id, tag) SELECT ?2, tag FROM "
+        "incident_tag WHERE incident_id = ?1",
+        "INSERT INTO involvement(incident_id, actor_id, role, degree) SELECT "
+        "?2, actor_id, role, degree FROM involvement WHERE incident_id = ?1",
+        "INSERT INTO citation(incident_id, source_id) SELECT ?2, source_id "
+        "FROM citation WHERE incident_id = ?1",
+        "INSERT INTO evidence_link(evidence_id, incident_id) SELECT "
+        "evidence_id, ?2 FROM evidence_link WHERE incident_id = ?1",
+    };
+    sqlite3_stmt *st = NULL;
+    char now[REC_TIMELEN + 1], uuid[REC_UUIDLEN + 1], old[REC_UUIDLEN + 1];
+    char detail[80];
+    int64_t nid = 0, later = 0;
+    int rc, own = 0, began, sealed = 0;
+
+    rc = records_tx_begin(v, &own, e);
+    began = rc == 0;
+    if (rc == 0)
+        rc = rec_uuid_of(vault_db(v), "incident", id, old, e);
+    if (rc == 0)
+        rc = seal_is_sealed(v, id, &sealed, e);
+    if (rc == 0 && !sealed)
+        rc = err_set(e, EV_ERR_REFUSED,
+                     "incident %lld is not sealed: change it with 'evault "
+                     "incident edit %lld'",
+                     (long long)id, (long long)id);
+    if (rc == 0 && (rc = prep(v, "SELECT id FROM incident WHERE supersedes "
+                                 "= ?1",
+                              &st, e)) == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            later = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
+        if (later)
+            rc = err_set(e, EV_ERR_REFUSED,
+                         "incident %lld was already amended by incident "
+                         "%lld: amend that one",
+                         (long long)id, (long long)later);
+    }
+    if (rc == 0)
+        rc = prep(v,
+                  "INSERT INTO incident(uuid, title, type, description, "
+                  "location, latitude, longitude, start_date, "
+                  "start_precision, end_date, end_precision, status, "
+                  "confidential, created, updated, supersedes) SELECT ?2, "
+                  "title, type, description, location, latitude, longitude, "
+                  "start_date, start_precision, end_date, end_precision, "
+                  "status, confidential, ?3, ?3, id FROM incident WHERE id = "
+                  "?1",
+                  &st, e);
+    if (rc == 0) {
+        rec_uuid(uuid);
+        rec_now(now);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+        rc = run(v, st, "amending an incident", e);
+        nid = sqlite3_last_insert_rowid(vault_db(v));
+    }
+    for (size_t i = 0; rc == 0 && i < sizeof copies / sizeof copies[0]; i++)
+        if ((rc = prep(v, copies[i], &st, e)) == 0) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_int64(st, 2, nid);
+            rc = run(v, st, "amending an incident", e);
+        }
+    if (rc == 0) {
+        snprintf(detail, sizeof detail, "new version of incident %s", old);
+        rc = custody_append(v, "amend", "incident", uuid, detail, e);
+    }
+    if (rc == 0)
+        rc = inc_write(v, nid, in, NULL, e);
+    if (began)
+        rc = finish(v, own, rc, e);
+    if (rc == 0 && new_id)
+        *new_id = nid;
+    return rc;
 }
 
 /* ---- actors ------------------------------------------------------------- */
@@ -723,7 +838,7 @@ static int actor_write(vault *v, int64_t id, const records_actor *a,
     double conf = 0;
     sqlite3_stmt *st = NULL;
     char now[REC_TIMELEN + 1], uuid[REC_UUIDLEN + 1];
-    int rc, own = 0, began;
+    int rc, own = 0, began, creating = id == 0;
 
     rc = records_tx_begin(v, &own, e);
     began = rc == 0;
@@ -763,6 +878,8 @@ static int actor_write(vault *v, int64_t id, const records_actor *a,
     }
     if (rc == 0 && !id)
         id = sqlite3_last_insert_rowid(vault_db(v));
+    if (rc == 0)
+        rc = log_row(v, "actor", id, creating, e);
     if (began)
         rc = finish(v, own, rc, e);
     if (rc == 0 && out_id)
@@ -882,7 +999,7 @@ static int source_write(vault *v, int64_t id, const records_source *s,
     double conf = 0;
     sqlite3_stmt *st = NULL;
     char now[REC_TIMELEN + 1], uuid[REC_UUIDLEN + 1];
-    int rc, own = 0, began;
+    int rc, own = 0, began, creating = id == 0;
 
     rc = records_tx_begin(v, &own, e);
     began = rc == 0;
@@ -924,6 +1041,8 @@ static int source_write(vault *v, int64_t id, const records_source *s,
     }
     if (rc == 0 && !id)
         id = sqlite3_last_insert_rowid(vault_db(v));
+    if (rc == 0)
+        rc = log_row(v, "source", id, creating, e);
     if (began)
         rc = finish(v, own, rc, e);
     if (rc == 0 && out_id)
@@ -958,7 +1077,7 @@ int records_type_add(vault *v, const char *name, const char *description,
                      ev_err *e)
 {
     sqlite3_stmt *st = NULL;
-    int rc = check_name("incident type", name, e), src;
+    int rc = check_name("incident type", name, e), src, own = 0;
 
     if (rc == 0 && description)
         rc = check_text("description", description, RECORDS_FIELDMAX, 0, e);
@@ -968,19 +1087,27 @@ int records_type_add(vault *v, const char *name, const char *description,
                   &st, e);
     if (rc != 0)
         return rc;
+    rc = records_tx_begin(v, &own, e);
+    if (rc != 0) {
+        sqlite3_finalize(st);
+        return rc;
+    }
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, description ? description : "", -1,
                       SQLITE_STATIC);
     src = sqlite3_step(st);
     sqlite3_finalize(st);
     if (src != SQLITE_DONE)
-        return vault_sqlerr(v, src, "adding an incident type", e);
-    if (sqlite3_changes(vault_db(v)) == 0)
-        return err_set(e, EV_ERR_EXISTS,
-                       "incident type '%s' already exists: see 'evault type "
-                       "list'",
-                       name);
-    return 0;
+        rc = vault_sqlerr(v, src, "adding an incident type", e);
+    else if (sqlite3_changes(vault_db(v)) == 0)
+        rc = err_set(e, EV_ERR_EXISTS,
+                     "incident type '%s' already exists: see 'evault type "
+                     "list'",
+                     name);
+    else
+        rc = custody_append(v, "create", "incident-type", name,
+                            "incident type added", e);
+    return finish(v, own, rc, e);
 }
 
 /* Set incident id's updated time (a link changed it). */
@@ -1014,10 +1141,15 @@ static int exists(vault *v, const char *table, int64_t id, ev_err *e)
  * that changes nothing is EV_ERR_NOTFOUND with message nf. */
 static int link_exec(vault *v, const char *sql, int64_t incident,
                      int64_t other, const char *t3, const char *t4,
-                     const char *nf, ev_err *e)
+                     const char *nf, const char *action, ev_err *e)
 {
     sqlite3_stmt *st = NULL;
+    char iu[REC_UUIDLEN + 1], ou[REC_UUIDLEN + 1], detail[160];
+    const char *table = strstr(sql, "citation") ? "source" : "actor";
     int own = 0, rc = records_tx_begin(v, &own, e), began = rc == 0;
+
+    if (rc == 0)
+        rc = refuse_sealed(v, incident, e);
 
     if (rc == 0)
         rc = prep(v, sql, &st, e);
@@ -1032,6 +1164,15 @@ static int link_exec(vault *v, const char *sql, int64_t incident,
         rc = err_set(e, EV_ERR_NOTFOUND, "%s", nf);
     if (rc == 0)
         rc = touch(v, incident, e);
+    if (rc == 0)
+        rc = rec_uuid_of(vault_db(v), "incident", incident, iu, e);
+    if (rc == 0)
+        rc = rec_uuid_of(vault_db(v), table, other, ou, e);
+    if (rc == 0) {
+        snprintf(detail, sizeof detail, "%s %s%s%s", table, ou,
+                 t3 ? " as " : "", t3 ? t3 : "");
+        rc = custody_append(v, action, "incident", iu, detail, e);
+    }
     if (began)
         rc = finish(v, own, rc, e);
     return rc;
@@ -1058,7 +1199,7 @@ int records_link(vault *v, int64_t incident, int64_t actor, const char *role,
         rc = link_exec(v,
                        "INSERT INTO involvement VALUES (?1, ?2, ?3, ?4) "
                        "ON CONFLICT DO UPDATE SET degree = excluded.degree",
-                       incident, actor, role, degree, NULL, e);
+                       incident, actor, role, degree, NULL, "link", e);
     return rc;
 }
 
@@ -1079,7 +1220,7 @@ int records_unlink(vault *v, int64_t incident, int64_t actor,
                        "DELETE FROM involvement WHERE incident_id = ?1 AND "
                        "actor_id = ?2 AND (?3 IS NULL OR role = ?3) AND "
                        "?4 IS NULL",
-                       incident, actor, role, NULL, nf, e);
+                       incident, actor, role, NULL, nf, "unlink", e);
     return rc;
 }
 
@@ -1092,7 +1233,7 @@ int records_cite(vault *v, int64_t incident, int64_t source, ev_err *e)
         rc = link_exec(v,
                        "INSERT OR IGNORE INTO citation SELECT ?1, ?2 WHERE "
                        "?3 IS NULL AND ?4 IS NULL",
-                       incident, source, NULL, NULL, NULL, e);
+                       incident, source, NULL, NULL, NULL, "cite", e);
     return rc;
 }
 
@@ -1104,7 +1245,7 @@ int records_uncite(vault *v, int64_t incident, int64_t source, ev_err *e)
     return link_exec(v,
                      "DELETE FROM citation WHERE incident_id = ?1 AND "
                      "source_id = ?2 AND ?3 IS NULL AND ?4 IS NULL",
-                     incident, source, NULL, NULL, nf, e);
+                     incident, source, NULL, NULL, nf, "uncite", e);
 }
 
 /* ---- JSON reads --------------------------------------------------------- */
@@ -1152,7 +1293,19 @@ int records_incident_get(vault *v, int64_t id, char **json, ev_err *e)
         "'original_name', x.original_name, 'size', x.size, 'media_type', "
         "x.media_type, 'sha256', lower(hex(x.sha256)), 'method', x.method, "
         "'acquired_at', x.acquired_at)) FROM evidence_link l JOIN evidence x "
-        "ON x.id = l.evidence_id WHERE l.incident_id = i.id ORDER BY x.id)) "
+        "ON x.id = l.evidence_id WHERE l.incident_id = i.id ORDER BY x.id), "
+        "'$.seal', json((SELECT json_object('uuid', s.uuid, 'sealed_at', "
+        "s.sealed_at, 'sha256', lower(hex(s.sha256))) FROM seal s WHERE "
+        "s.incident_id = i.id)), '$.versions', json((WITH RECURSIVE "
+        "up(id, depth) AS (SELECT ?1, 0 UNION ALL SELECT p.supersedes, "
+        "up.depth - 1 FROM incident p JOIN up ON p.id = up.id WHERE "
+        "p.supersedes IS NOT NULL), down(id, depth) AS (SELECT ?1, 0 UNION "
+        "ALL SELECT c.id, down.depth + 1 FROM incident c JOIN down ON "
+        "c.supersedes = down.id) SELECT json_group_array(json_object('id', "
+        "x.id, 'uuid', x.uuid, 'sealed', " JBOOL("EXISTS (SELECT 1 FROM seal "
+        "WHERE incident_id = x.id)") ", 'this', " JBOOL("x.id = ?1") ")) "
+        "FROM (SELECT id, depth FROM up UNION SELECT id, depth FROM down "
+        "ORDER BY depth) c JOIN incident x ON x.id = c.id))) "
         "FROM incident i WHERE i.id = ?1";
     int rc = query_text(v, sql, id, json, e);
     if (rc == EV_ERR_NOTFOUND)

@@ -89,6 +89,14 @@ int records_source_add(vault *v, const records_source *s, int64_t *id,
 /* Change the given fields of record id; the rest stays. */
 int records_incident_edit(vault *v, int64_t id, const records_incident *in,
                           ev_err *e);
+/*
+ * Amend sealed incident id: a new incident that supersedes it, starting as
+ * a copy (fields, tags, actors, sources, evidence) with the changes in in
+ * applied; the sealed one stays as it was. EV_ERR_REFUSED when id is not
+ * sealed or was already amended. Logged. OUT: *new_id.
+ */
+int records_incident_amend(vault *v, int64_t id, const records_incident *in,
+                           int64_t *new_id, ev_err *e);
 int records_actor_edit(vault *v, int64_t id, const records_actor *a,
                        ev_err *e);
 int records_source_edit(vault *v, int64_t id, const records_source *s,

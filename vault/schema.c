@@ -220,6 +220,128 @@ static const char *const migrations[] = {
     "CREATE TRIGGER evidence_ad AFTER DELETE ON evidence BEGIN"
     "  DELETE FROM search WHERE rowid = OLD.id * 8 + 4; END;",
     NULL,
+
+    /* 3: evidentiary integrity. The vault identity (one row, written once
+     * by identity.c), the signed hash-chained custody log, seals, and the
+     * version chain of amended incidents. Triggers make the log
+     * append-only and sealed records immutable; they hold for every
+     * connection, evault's own code included. */
+    "CREATE TABLE identity("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  key_id BLOB NOT NULL CHECK (length(key_id) = 8),"
+    "  sign_sk BLOB NOT NULL CHECK (length(sign_sk) = 64),"
+    "  sign_pk BLOB NOT NULL CHECK (length(sign_pk) = 32),"
+    "  box_sk BLOB NOT NULL CHECK (length(box_sk) = 32),"
+    "  box_pk BLOB NOT NULL CHECK (length(box_pk) = 32),"
+    "  created TEXT NOT NULL"
+    ");"
+    "CREATE TRIGGER identity_bu BEFORE UPDATE ON identity BEGIN"
+    "  SELECT RAISE(ABORT, 'the vault identity never changes'); END;"
+    "CREATE TRIGGER identity_bd BEFORE DELETE ON identity BEGIN"
+    "  SELECT RAISE(ABORT, 'the vault identity never changes'); END;",
+    "CREATE TABLE custody("
+    "  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+    "  at TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  object_type TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    "  signature BLOB NOT NULL CHECK (length(signature) = 64)"
+    ");"
+    "CREATE INDEX custody_by_object ON custody(object);"
+    "CREATE TRIGGER custody_bi BEFORE INSERT ON custody WHEN NEW.seq IS NOT"
+    "  coalesce((SELECT max(seq) FROM custody), 0) + 1 BEGIN"
+    "  SELECT RAISE(ABORT, 'the custody log is append-only'); END;"
+    "CREATE TRIGGER custody_bu BEFORE UPDATE ON custody BEGIN"
+    "  SELECT RAISE(ABORT, 'the custody log is append-only'); END;"
+    "CREATE TRIGGER custody_bd BEFORE DELETE ON custody BEGIN"
+    "  SELECT RAISE(ABORT, 'the custody log is append-only'); END;",
+    "ALTER TABLE incident ADD COLUMN supersedes INTEGER REFERENCES"
+    "  incident(id);"
+    "CREATE INDEX incident_by_supersedes ON incident(supersedes);"
+    "CREATE TABLE seal("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  incident_id INTEGER NOT NULL UNIQUE REFERENCES incident(id),"
+    "  sealed_at TEXT NOT NULL,"
+    "  record BLOB NOT NULL,"
+    "  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+    "  signature TEXT NOT NULL"
+    ");"
+    "CREATE TRIGGER seal_bu BEFORE UPDATE ON seal BEGIN"
+    "  SELECT RAISE(ABORT, 'a seal never changes'); END;"
+    "CREATE TRIGGER seal_bd BEFORE DELETE ON seal BEGIN"
+    "  SELECT RAISE(ABORT, 'a seal never changes'); END;"
+    "CREATE VIEW sealed_incident(id) AS SELECT incident_id FROM seal;",
+#define SEALED_RAISE(what)                                                    \
+    " BEGIN SELECT RAISE(ABORT, '" what "'); END;"
+#define SEALED_INC(col) " WHEN " col " IN (SELECT id FROM sealed_incident)"
+    "CREATE TRIGGER incident_seal_bu BEFORE UPDATE ON incident"
+    SEALED_INC("OLD.id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER incident_seal_bd BEFORE DELETE ON incident"
+    SEALED_INC("OLD.id") SEALED_RAISE("the incident is sealed: use evault incident amend"),
+    "CREATE TRIGGER incident_tag_seal_bi BEFORE INSERT ON incident_tag"
+    SEALED_INC("NEW.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER incident_tag_seal_bu BEFORE UPDATE ON incident_tag"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER incident_tag_seal_bd BEFORE DELETE ON incident_tag"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER involvement_seal_bi BEFORE INSERT ON involvement"
+    SEALED_INC("NEW.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER involvement_seal_bu BEFORE UPDATE ON involvement"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER involvement_seal_bd BEFORE DELETE ON involvement"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend"),
+    "CREATE TRIGGER citation_seal_bi BEFORE INSERT ON citation"
+    SEALED_INC("NEW.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER citation_seal_bu BEFORE UPDATE ON citation"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER citation_seal_bd BEFORE DELETE ON citation"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER evidence_link_seal_bi BEFORE INSERT ON evidence_link"
+    SEALED_INC("NEW.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER evidence_link_seal_bu BEFORE UPDATE ON evidence_link"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend")
+    "CREATE TRIGGER evidence_link_seal_bd BEFORE DELETE ON evidence_link"
+    SEALED_INC("OLD.incident_id") SEALED_RAISE("the incident is sealed: use evault incident amend"),
+#define SEALED_VIA(table, col, key)                                           \
+    " WHEN EXISTS (SELECT 1 FROM " table " x JOIN sealed_incident s ON "       \
+    "s.id = x.incident_id WHERE x." col " = OLD." key ")"
+    "CREATE TRIGGER actor_seal_bu BEFORE UPDATE ON actor"
+    SEALED_VIA("involvement", "actor_id", "id")
+    SEALED_RAISE("this actor is part of a sealed incident and cannot change")
+    "CREATE TRIGGER actor_seal_bd BEFORE DELETE ON actor"
+    SEALED_VIA("involvement", "actor_id", "id")
+    SEALED_RAISE("this actor is part of a sealed incident and cannot change")
+    "CREATE TRIGGER source_seal_bu BEFORE UPDATE ON source"
+    SEALED_VIA("citation", "source_id", "id")
+    SEALED_RAISE("this source is part of a sealed incident and cannot change")
+    "CREATE TRIGGER source_seal_bd BEFORE DELETE ON source"
+    SEALED_VIA("citation", "source_id", "id")
+    SEALED_RAISE("this source is part of a sealed incident and cannot change"),
+    "CREATE TRIGGER evidence_seal_bu BEFORE UPDATE ON evidence"
+    SEALED_VIA("evidence_link", "evidence_id", "id")
+    SEALED_RAISE("this evidence is part of a sealed incident and cannot change")
+    "CREATE TRIGGER evidence_seal_bd BEFORE DELETE ON evidence"
+    SEALED_VIA("evidence_link", "evidence_id", "id")
+    SEALED_RAISE("this evidence is part of a sealed incident and cannot change"),
+#define SEALED_BLOB(key)                                                      \
+    " WHEN EXISTS (SELECT 1 FROM blob b JOIN evidence ev ON ev.sha256 = "      \
+    "b.sha256 JOIN evidence_link l ON l.evidence_id = ev.id JOIN "           \
+    "sealed_incident s ON s.id = l.incident_id WHERE b.id = OLD." key ")"
+    "CREATE TRIGGER blob_seal_bu BEFORE UPDATE ON blob" SEALED_BLOB("id")
+    SEALED_RAISE("this evidence file is part of a sealed incident and cannot change")
+    "CREATE TRIGGER blob_seal_bd BEFORE DELETE ON blob" SEALED_BLOB("id")
+    SEALED_RAISE("this evidence file is part of a sealed incident and cannot change")
+    "CREATE TRIGGER chunk_seal_bu BEFORE UPDATE ON chunk"
+    SEALED_BLOB("blob_id")
+    SEALED_RAISE("this evidence file is part of a sealed incident and cannot change")
+    "CREATE TRIGGER chunk_seal_bd BEFORE DELETE ON chunk"
+    SEALED_BLOB("blob_id")
+    SEALED_RAISE("this evidence file is part of a sealed incident and cannot change"),
+    NULL,
 };
 
 #define NTEXTS (sizeof migrations / sizeof migrations[0])

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "store.h"
+#include "custody.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -496,6 +497,24 @@ static int incident_exists(vault *v, int64_t incident, ev_err *e)
     return vault_sqlerr(v, src, "looking up the incident", e);
 }
 
+/* Custody entry for evidence ev attached to incident: its hash and size,
+ * never its name or content. */
+static int log_attach(vault *v, int64_t ev, int64_t incident,
+                      const uint8_t *sha, uint64_t size, ev_err *e)
+{
+    char eu[REC_UUIDLEN + 1], iu[REC_UUIDLEN + 1], hex[65], detail[200];
+    int rc = rec_uuid_of(vault_db(v), "evidence", ev, eu, e);
+
+    if (rc == 0)
+        rc = rec_uuid_of(vault_db(v), "incident", incident, iu, e);
+    if (rc != 0)
+        return rc;
+    sodium_bin2hex(hex, sizeof hex, sha, STORE_HASHLEN);
+    snprintf(detail, sizeof detail, "to incident %s, %llu bytes, sha256 %s",
+             iu, (unsigned long long)size, hex);
+    return custody_append(v, "attach", "evidence", eu, detail, e);
+}
+
 int store_evidence_add(vault *v, int64_t incident_id, const char *path,
                        const store_meta *m, store_progress_fn progress,
                        void *arg, store_added *out, ev_err *e)
@@ -570,6 +589,9 @@ int store_evidence_add(vault *v, int64_t incident_id, const char *path,
     }
     if ((rc = link_evidence(v, out->evidence_id, incident_id, e)) != 0)
         goto out;
+    if ((rc = log_attach(v, out->evidence_id, incident_id, s.sha256, s.size,
+                         e)) != 0)
+        goto out;
     if ((rc = exec_sql(v, "RELEASE store_add", "adding evidence", e)))
         goto out;
     in_sp = 0;
@@ -601,6 +623,20 @@ out:
 }
 
 /* ---- extract ---------------------------------------------------------- */
+
+/* Progress over all contents for store_verify_all. */
+typedef struct verify_progress {
+    store_progress_fn fn;
+    void *arg;
+    uint64_t base, total;
+} verify_progress;
+
+static int verify_step(void *arg, uint64_t done, uint64_t total)
+{
+    verify_progress *vp = arg;
+    (void)total;
+    return vp->fn ? vp->fn(vp->arg, vp->base + done, vp->total) : 0;
+}
 
 int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
                        store_progress_fn progress, void *arg,
@@ -672,7 +708,7 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
             goto out;
         }
         sha256_update(&h, (size_t)len, data);
-        if (write_full(fd, data, (size_t)len) != 0) {
+        if (fd >= 0 && write_full(fd, data, (size_t)len) != 0) {
             rc = err_set(e, EV_ERR_IO, "cannot write the evidence: %s",
                          strerror(errno));
             goto out;
@@ -707,6 +743,64 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
     }
     rc = 0;
 out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_verify_all(vault *v, report *r, store_progress_fn progress,
+                     void *arg, uint64_t *files, uint64_t *bytes,
+                     uint64_t *bad, ev_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t total = 0;
+    verify_progress vp = {progress, arg, 0, 0};
+    int rc, src;
+
+    *files = *bytes = *bad = 0;
+    if ((rc = prepare(v, "SELECT coalesce(sum(size), 0) FROM blob", &st, e)))
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        total = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    vp.total = total;
+    /* one row per distinct content; the evidence rows that share it are
+     * named in a finding */
+    if ((rc = prepare(v,
+                      "SELECT b.sha256, b.size, (SELECT group_concat(e.id "
+                      "|| ' (' || e.uuid || ')', ', ') FROM evidence e "
+                      "WHERE e.sha256 = b.sha256) FROM blob b ORDER BY b.id",
+                      &st, e)))
+        return rc;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        uint8_t sha[STORE_HASHLEN];
+        ev_err one;
+        const char *who = (const char *)sqlite3_column_text(st, 2);
+        uint64_t size = (uint64_t)sqlite3_column_int64(st, 1);
+
+        if (sqlite3_column_bytes(st, 0) != STORE_HASHLEN) {
+            report_add(r, "evidence content row with a damaged hash");
+            (*bad)++;
+            continue;
+        }
+        memcpy(sha, sqlite3_column_blob(st, 0), STORE_HASHLEN);
+        err_clear(&one);
+        rc = store_blob_extract(v, sha, -1, verify_step, &vp, NULL, &one);
+        (*files)++;
+        vp.base += size;
+        if (rc == EV_ERR_INTEGRITY) {
+            report_add(r, "evidence %s: %s", who ? who : "(no evidence row)",
+                       one.msg);
+            (*bad)++;
+            rc = 0;
+        } else if (rc != 0) {
+            *e = one;
+            break;
+        }
+        *bytes += size;
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = vault_sqlerr(v, src, "reading evidence", e);
     sqlite3_finalize(st);
     return rc;
 }
@@ -871,6 +965,13 @@ int store_evidence_extract(vault *v, int64_t id, int fd,
                      "%llu: the vault was tampered with",
                      (long long)id, (unsigned long long)ev.size,
                      (unsigned long long)n);
+    if (rc == 0) {
+        char hex[65], detail[120];
+        sodium_bin2hex(hex, sizeof hex, ev.sha256, STORE_HASHLEN);
+        snprintf(detail, sizeof detail, "%llu bytes, sha256 %s verified",
+                 (unsigned long long)n, hex);
+        rc = custody_record(v, "extract", "evidence", ev.uuid, detail, e);
+    }
     if (written)
         *written = n;
     store_evidence_clear(&ev);

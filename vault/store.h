@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "err.h"
+#include "report.h"
 #include "vault.h"
 
 #define STORE_CHUNK (1024 * 1024) /* bytes per chunk row (the last is short) */
@@ -79,7 +80,8 @@ int store_evidence_add(vault *v, int64_t incident_id, const char *path,
  * EV_ERR_INTEGRITY if a chunk is missing, short, long or out of place, if
  * the total differs from the blob's size, or if the hash differs; the bytes
  * written before the failure are already out (the caller discards them).
- * EV_ERR_IO if fd cannot be written. OUT: *written (may be NULL).
+ * EV_ERR_IO if fd cannot be written. fd < 0: only check, write nothing.
+ * OUT: *written (may be NULL).
  */
 int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
                        store_progress_fn progress, void *arg,
@@ -114,6 +116,16 @@ int store_evidence_incidents(vault *v, int64_t id,
                              int (*fn)(void *arg, int64_t incident_id,
                                        const char *uuid, const char *title),
                              void *arg, ev_err *e);
+
+/*
+ * Re-hash every stored content (verify): each must have all its chunks in
+ * place and match its size and SHA-256. Each failure is added to r naming
+ * the evidence rows that share the content. OUT: *files (contents
+ * checked), *bytes, *bad.
+ */
+int store_verify_all(vault *v, report *r, store_progress_fn progress,
+                     void *arg, uint64_t *files, uint64_t *bytes,
+                     uint64_t *bad, ev_err *e);
 
 /* Extract evidence id's content to fd (store_blob_extract). */
 int store_evidence_extract(vault *v, int64_t id, int fd,

@@ -28,6 +28,8 @@
 
 #include "../crypto/kdf.h"
 #include "../crypto/recovery.h"
+#include "custody.h"
+#include "identity.h"
 #include "schema.h"
 
 struct vault {
@@ -37,6 +39,7 @@ struct vault {
     keyslot_secret *secret; /* sodium_malloc'd */
     uint8_t *meta_key;      /* sodium_malloc'd */
     int slot;               /* keyslot that unlocked */
+    identity *ident;        /* loaded by identity_setup */
 };
 
 /* Keys in guarded memory for the duration of one operation. */
@@ -488,6 +491,20 @@ static int slots_change(vault *v, slots_build_fn build, void *ctx,
     }
     sqlite3_finalize(st);
     st = NULL;
+    {
+        char detail[96], vid[33];
+        int n = snprintf(detail, sizeof detail, "keyslots");
+        for (int i = 0; i < KEYSLOT_COUNT; i++)
+            if ((add | erase) & (1u << i))
+                n += snprintf(detail + n, sizeof detail - (size_t)n, " %d %s",
+                              i, (erase & (1u << i)) && !(add & (1u << i))
+                                     ? "erased"
+                                     : "written");
+        vault_id_hex(v, vid);
+        rc = custody_append(v, "change", "keyslot", vid, detail, e);
+        if (rc != 0)
+            goto fail;
+    }
     rc = exec(v, "COMMIT", "saving keyslots", e);
     if (rc != 0)
         goto fail;
@@ -718,6 +735,7 @@ void vault_close(vault *v)
         sodium_memzero(v->secret, sizeof *v->secret);
     sodium_free(v->secret);
     sodium_free(v->meta_key);
+    identity_free(v->ident);
     free(v->path);
     free(v);
 }
@@ -730,6 +748,22 @@ sqlite3 *vault_db(vault *v)
 const char *vault_path(const vault *v)
 {
     return v->path;
+}
+
+void vault_id_hex(const vault *v, char out[33])
+{
+    sodium_bin2hex(out, 33, v->secret->vault_id, VAULT_IDBYTES);
+}
+
+identity *vault_identity(vault *v)
+{
+    return v->ident;
+}
+
+void vault_set_identity(vault *v, identity *id)
+{
+    identity_free(v->ident);
+    v->ident = id;
 }
 
 /* Insert the initial keyslot images and vault metadata. */
@@ -875,6 +909,8 @@ int vault_create(const char *path, const char *pass, size_t passlen,
     rc = schema_migrate(v->db, e);
     if (rc == 0)
         rc = create_records(v, region, name, e);
+    if (rc == 0)
+        rc = identity_setup(v, 1, e);
     if (rc != 0)
         goto out;
     sqlite3_close_v2(v->db);
@@ -993,6 +1029,9 @@ int vault_open(vault **out, const char *path, const char *secret,
         rc = err_set(e, EV_ERR_INTEGRITY, "%s", msg);
         goto out;
     }
+    rc = identity_setup(v, 0, e);
+    if (rc != 0)
+        goto out;
     *out = v;
     v = NULL;
     rc = 0;

@@ -58,6 +58,15 @@ void vault_close(vault *v);
  * authorizer must keep refusing SQLITE_ATTACH of a non-empty file name.
  */
 sqlite3 *vault_db(vault *v);
+
+/* The vault id in hex. OUT: out (33 bytes). */
+void vault_id_hex(const vault *v, char out[33]);
+
+/* The vault's identity keys (identity.h), NULL before identity_setup. */
+struct identity *vault_identity(vault *v);
+
+/* Hand id to v, which frees it on close (replacing any earlier one). */
+void vault_set_identity(vault *v, struct identity *id);
 const char *vault_path(const vault *v);
 
 /*
