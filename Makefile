@@ -53,6 +53,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SYS_SRC := $(wildcard tests/sys/test_*.c)
 SYS_BIN := $(SYS_SRC:tests/sys/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 
@@ -82,12 +84,18 @@ $(BUILD)/tests/test_%: tests/sys/test_%.c $(TESTLIB_OBJ) $(LIBEV)
 	$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -o $@ $< $(TESTLIB_OBJ) $(LIBEV) \
 	  $(LDFLAGS_ALL) $(CMOCKA_LIBS) $(LIBS)
 
+# test-only tools the CLI tests drive (never installed)
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIBEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
+
 # Install missing Debian packages (as root), or say exactly what to run.
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
 test: deps
-	$(MAKE) --no-print-directory $(BUILD)/evault $(UNIT_BIN) $(SYS_BIN)
+	$(MAKE) --no-print-directory $(BUILD)/evault $(UNIT_BIN) $(SYS_BIN) \
+	  $(TOOL_BIN)
 	@BUILD=$(BUILD) ./tests/run.sh
 
 # Builds its own binaries under $(BUILD) (never ./evault, which other work

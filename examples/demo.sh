@@ -157,8 +157,26 @@ ev -f demo.evault evidence extract 1 -o extracted.txt \
 sha256sum report.txt extracted.txt
 cmp report.txt extracted.txt && echo "identical"
 
-step "10. Verify: authenticate every page, run SQLite's integrity_check, and" \
-    "   compare the keyslots with the vault's own record of them."
+step "9a. Seal incident 2: its record, actors, sources and the SHA-256 of its" \
+    "   evidence are frozen and signed by the vault's own key. Edits are then" \
+    "   refused; 'amend' makes a new version and leaves the sealed one as it was."
+ev -f demo.evault identity --passphrase-file second.pass
+ev -f demo.evault seal 2 --passphrase-file second.pass
+ev_fails 1 -f demo.evault incident edit 2 --status confirmed \
+    --passphrase-file second.pass
+ev -f demo.evault incident amend 2 --status confirmed \
+    --passphrase-file second.pass
+step "   Export the sealed record: a partner checks it with minisign and" \
+    "   sha256sum alone, without evault."
+ev -f demo.evault seal --export 2 -o sealed-2 --passphrase-file second.pass
+(cd sealed-2 && minisign -Vm record.json -p minisign.pub &&
+    sha256sum -c SHA256SUMS)
+step "   Every action is in the signed, hash-chained custody log:"
+ev -f demo.evault log --passphrase-file second.pass | tail -8
+
+step "10. Verify: authenticate every page, run SQLite's integrity_check," \
+    "   compare the keyslots with the vault's own record of them, re-hash" \
+    "   the evidence, and check the seals and the custody log."
 ev -f demo.evault verify --passphrase-file second.pass
 ev -f demo.evault verify --json --passphrase-file second.pass
 

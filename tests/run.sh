@@ -7,6 +7,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build/rel}
 export EVAULT="$PWD/$BUILD/evault"
+export EVAULT_TAMPER="$PWD/$BUILD/tests/tools/evault_tamper"
 export EVAULT_TESTING=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
