@@ -38,9 +38,9 @@ else
 BUILD ?= build/rel
 endif
 
-CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(HARDEN) $(OPT) \
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -pthread $(WARN) $(HARDEN) $(OPT) \
               $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL := $(HARDEN_LD) $(LDFLAGS)
+LDFLAGS_ALL := -pthread $(HARDEN_LD) $(LDFLAGS)
 LIBS := $(PKG_LIBS) $(LIBCSV)
 
 LIB_SRC := $(wildcard crypto/*.c) $(wildcard vault/*.c)

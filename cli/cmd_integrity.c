@@ -447,6 +447,22 @@ static void verify_json(const verify_all *a, int ok)
     json_free(d);
 }
 
+/* Everything stored, checked inside vault_check_ex's read transaction:
+ * evidence first (it reads nearly every page, once), then seals and the
+ * custody log. */
+static int verify_content(vault *v, void *arg, ev_err *e)
+{
+    verify_all *a = arg;
+    int rc = store_verify_all(v, &a->r, cli_progress, "re-hashing evidence",
+                              &a->files, &a->bytes, &a->files_bad, e);
+    cli_progress_done();
+    if (rc == 0)
+        rc = seal_verify_all(v, &a->r, &a->seals, &a->seals_bad, e);
+    if (rc == 0)
+        rc = custody_verify(v, &a->r, &a->entries, &a->entries_bad, e);
+    return rc;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     verify_all a;
@@ -464,17 +480,12 @@ static int cmd_verify(int argc, char **argv)
         return rc;
     memset(&a, 0, sizeof a);
     err_clear(&e);
-    rc = vault_check(v, &a.c, cli_progress, "verifying pages", &e);
-    cli_progress_done();
-    if (rc == 0) {
-        rc = store_verify_all(v, &a.r, cli_progress, "re-hashing evidence",
-                              &a.files, &a.bytes, &a.files_bad, &e);
-        cli_progress_done();
+    {
+        vault_check_opts o = {cli_progress, "verifying pages", verify_content,
+                              &a, "chunk"};
+        rc = vault_check_ex(v, &a.c, &o, &e);
     }
-    if (rc == 0)
-        rc = seal_verify_all(v, &a.r, &a.seals, &a.seals_bad, &e);
-    if (rc == 0)
-        rc = custody_verify(v, &a.r, &a.entries, &a.entries_bad, &e);
+    cli_progress_done();
     vault_close(v);
     if (rc != 0) {
         report_clear(&a.r);

@@ -285,8 +285,12 @@ static int verify_one(vault *v, sqlite3_stmt *st, const identity_public *pub,
     int rc;
 
     *ok = 1;
-    if (!uuid || !inc || !sigtext)
-        uuid = inc = sigtext = "";
+    if (!uuid)
+        uuid = "";
+    if (!inc)
+        inc = "?";
+    if (!sigtext)
+        sigtext = "";
     sha256_of(hash, rec ? rec : "", len);
     if (sqlite3_column_bytes(st, 4) != 32 ||
         sodium_memcmp(hash, sqlite3_column_blob(st, 4), 32) != 0) {

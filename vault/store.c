@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../crypto/sha256pipe.h"
 #include "rec.h"
 
 /* Methods the schema allows (evidence.method CHECK). */
@@ -648,6 +649,7 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
     char hex[2 * STORE_HASHLEN + 1];
     uint64_t size, chunk, nchunks, done = 0;
     int64_t seq = 0, blob_id;
+    sha256pipe *pipe = NULL;
     int rc = EV_ERR_INTERNAL, src;
 
     if (written)
@@ -687,6 +689,10 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
         goto out;
     sqlite3_bind_int64(st, 1, blob_id);
     sha256_init(&h);
+    /* hash on the other core while this one reads and decrypts; a small
+     * content, or no thread to be had, is hashed here */
+    if (nchunks > 1)
+        pipe = sha256pipe_new((size_t)chunk);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         const uint8_t *data = sqlite3_column_blob(st, 1);
         uint64_t len = (uint64_t)sqlite3_column_bytes(st, 1);
@@ -707,7 +713,10 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
                          (unsigned long long)want);
             goto out;
         }
-        sha256_update(&h, (size_t)len, data);
+        if (pipe)
+            sha256pipe_update(pipe, data, (size_t)len);
+        else
+            sha256_update(&h, (size_t)len, data);
         if (fd >= 0 && write_full(fd, data, (size_t)len) != 0) {
             rc = err_set(e, EV_ERR_IO, "cannot write the evidence: %s",
                          strerror(errno));
@@ -733,7 +742,10 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
                      (long long)seq, hex);
         goto out;
     }
-    sha256_digest(&h, STORE_HASHLEN, digest);
+    if (pipe)
+        sha256pipe_final(pipe, digest);
+    else
+        sha256_digest(&h, STORE_HASHLEN, digest);
     if (sodium_memcmp(digest, sha256, STORE_HASHLEN) != 0) {
         rc = err_set(e, EV_ERR_INTEGRITY,
                      "the extracted content does not match its SHA-256 %s: "
@@ -743,6 +755,7 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
     }
     rc = 0;
 out:
+    sha256pipe_free(pipe);
     sqlite3_finalize(st);
     return rc;
 }

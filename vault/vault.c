@@ -1096,17 +1096,84 @@ int vault_get_info(vault *v, vault_info *info, ev_err *e)
     return 0;
 }
 
+/* Run integrity_check (or one integrity_check per table other than skip)
+ * and keep its first complaint in r. */
+static void run_integrity(vault *v, vault_check_result *r, const char *skip)
+{
+    sqlite3_stmt *tables = NULL, *st = NULL;
+    int rc = SQLITE_OK;
+
+    r->integrity_ok = 1;
+    if (skip &&
+        sqlite3_prepare_v2(v->db,
+                           "SELECT name FROM sqlite_schema WHERE type = "
+                           "'table' AND name <> ?1 AND sql NOT LIKE "
+                           "'CREATE VIRTUAL%' UNION ALL SELECT "
+                           "'sqlite_schema'",
+                           -1, &tables, NULL) != SQLITE_OK)
+        rc = sqlite3_errcode(v->db);
+    if (tables)
+        sqlite3_bind_text(tables, 1, skip, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK) {
+        char *sql = NULL;
+        if (tables) {
+            int trc = sqlite3_step(tables);
+            if (trc == SQLITE_DONE)
+                break;
+            if (trc != SQLITE_ROW) {
+                rc = trc;
+                break;
+            }
+            sql = sqlite3_mprintf("PRAGMA integrity_check(\"%w\")",
+                                  sqlite3_column_text(tables, 0));
+        } else {
+            sql = sqlite3_mprintf("PRAGMA integrity_check");
+        }
+        rc = sql ? sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+        sqlite3_free(sql);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+            const char *m = (const char *)sqlite3_column_text(st, 0);
+            if (m && strcmp(m, "ok") != 0 && r->integrity_ok) {
+                r->integrity_ok = 0;
+                snprintf(r->integrity_msg, sizeof r->integrity_msg, "%s", m);
+            }
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+        if (!tables)
+            break;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+        r->integrity_ok = 0;
+        snprintf(r->integrity_msg, sizeof r->integrity_msg, "%s",
+                 vfs_bad_page(v->vfs) ? "a page failed authentication"
+                                      : sqlite3_errmsg(v->db));
+    }
+    sqlite3_finalize(tables);
+}
+
 int vault_check(vault *v, vault_check_result *r, vfs_progress_fn progress,
                 void *arg, ev_err *e)
 {
+    vault_check_opts o = {progress, arg, NULL, NULL, NULL};
+    return vault_check_ex(v, r, &o, e);
+}
+
+int vault_check_ex(vault *v, vault_check_result *r,
+                   const vault_check_opts *o, ev_err *e)
+{
     vfs_check chk;
-    sqlite3_stmt *st = NULL;
+    struct stat sb;
     int rc;
 
     memset(r, 0, sizeof *r);
     memset(&chk, 0, sizeof chk);
-    chk.progress = progress;
-    chk.arg = arg;
+    chk.progress = o->progress;
+    chk.arg = o->arg;
     vfs_bad_page_reset(v->vfs);
     /* another process's crash, recovered through this connection since
      * open, may have left torn free pages: repair them first */
@@ -1120,6 +1187,17 @@ int vault_check(vault *v, vault_check_result *r, vfs_progress_fn progress,
               "starting the check", e);
     if (rc != 0)
         return rc;
+    if (o->content) {
+        if (stat(v->path, &sb) != 0 ||
+            vfs_seen_start(v->vfs, (uint64_t)sb.st_size) != 0) {
+            rc = err_set(e, EV_ERR_NOMEM, "cannot start the check");
+            goto out;
+        }
+        rc = o->content(v, o->content_arg, e);
+        if (rc != 0)
+            goto out;
+    }
+    run_integrity(v, r, o->content ? o->walked_table : NULL);
     rc = vfs_check_pages(v->db, &chk);
     if (rc != SQLITE_OK) {
         rc = vault_sqlerr(v, rc, "reading pages", e);
@@ -1129,25 +1207,6 @@ int vault_check(vault *v, vault_check_result *r, vfs_progress_fn progress,
     r->bad_pages = chk.bad;
     r->first_bad_page = chk.first_bad;
     vfs_bad_page_reset(v->vfs);
-    r->integrity_ok = 1;
-    rc = sqlite3_prepare_v2(v->db, "PRAGMA integrity_check", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-        const char *m = (const char *)sqlite3_column_text(st, 0);
-        if (m && strcmp(m, "ok") != 0 && r->integrity_ok) {
-            r->integrity_ok = 0;
-            snprintf(r->integrity_msg, sizeof r->integrity_msg, "%s", m);
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        r->integrity_ok = 0;
-        snprintf(r->integrity_msg, sizeof r->integrity_msg, "%s",
-                 vfs_bad_page(v->vfs) ? "a page failed authentication"
-                                      : sqlite3_errmsg(v->db));
-    }
-    sqlite3_finalize(st);
-    st = NULL;
     rollback(v);
     rc = slots_verify(v, 0, r->keyslot_msg, sizeof r->keyslot_msg, e);
     if (rc != 0)
@@ -1155,7 +1214,7 @@ int vault_check(vault *v, vault_check_result *r, vfs_progress_fn progress,
     r->keyslots_ok = r->keyslot_msg[0] == '\0';
     rc = 0;
 out:
-    sqlite3_finalize(st);
+    vfs_seen_stop(v->vfs);
     rollback(v);
     return rc;
 }

@@ -149,4 +149,23 @@ typedef struct vault_check_result {
 int vault_check(vault *v, vault_check_result *r, vfs_progress_fn progress,
                 void *arg, ev_err *e);
 
+/* What vault_check_ex does besides vault_check's checks. */
+typedef struct vault_check_opts {
+    vfs_progress_fn progress; /* page pass progress (may be NULL) */
+    void *arg;
+    /* Run first, inside the check's read transaction (one snapshot for
+     * everything): the pages it reads are authenticated once, and the page
+     * pass then skips them. Returns 0 or EV_ERR_*. May be NULL. */
+    int (*content)(vault *v, void *arg, ev_err *e);
+    void *content_arg;
+    /* A table whose every row content walks (through its b-tree and
+     * overflow pages): integrity_check then checks every other table one
+     * by one instead of reading that one's pages a second time. */
+    const char *walked_table;
+} vault_check_opts;
+
+/* vault_check with a content pass (verify). OUT: r. */
+int vault_check_ex(vault *v, vault_check_result *r,
+                   const vault_check_opts *o, ev_err *e);
+
 #endif

@@ -32,6 +32,8 @@
 /* Private file-control opcodes (SQLite reserves values below 100 for itself). */
 #define FCNTL_EV_HEADER 0x45560001
 #define FCNTL_EV_CHECK 0x45560002
+/* 0-based index of SQLite's lock-byte page (PENDING_BYTE 0x40000000) */
+#define VFS_LOCK_PAGE_INDEX(P) (0x40000000u / (P))
 #define FCNTL_EV_LAUNDER 0x45560003
 
 #define JREC_HDR 56       /* nonce 24 + ciphertext 16 + tag 16 */
@@ -53,6 +55,10 @@ struct vfs_ctx {
     uint32_t bad_page;
     int recovered; /* a journal with records was opened for writing */
     char name[32];
+    /* verify's bitmap of main-database pages authenticated since
+     * vfs_seen_start (NULL when off): the page pass skips them */
+    uint8_t *seen;
+    uint64_t seen_pages;
 };
 
 enum { KIND_MAIN = 1, KIND_JOURNAL = 2 };
@@ -150,6 +156,8 @@ static int page_load(evfile *f, uint64_t pg, uint8_t *dst, int use_cache)
     }
     /* SQLite owns no data in the reserved bytes; hand back zeros. */
     memset(dst + P - VFS_RESERVE, 0, VFS_RESERVE);
+    if (c->seen && pg < c->seen_pages)
+        c->seen[pg / 8] |= (uint8_t)(1u << (pg % 8));
     if (pg == 0 && f->p1) {
         memcpy(f->p1, dst, P);
         memcpy(f->p1_seal, seal, VFS_RESERVE);
@@ -325,6 +333,17 @@ static int check_pages(evfile *f, vfs_check *chk)
     chk->pages = chk->bad = 0;
     chk->first_bad = 0;
     for (uint64_t pg = 0; pg < n; pg++) {
+        /* SQLite never writes the page holding the lock bytes (offset
+         * 1 GiB, its PENDING_BYTE): in a vault over 1 GiB that slot is a
+         * hole that was never encrypted, and nothing ever reads it. */
+        if (pg == VFS_LOCK_PAGE_INDEX(P))
+            continue;
+        /* authenticated already during this check (vfs_seen_start) */
+        if (f->ctx->seen && pg < f->ctx->seen_pages &&
+            (f->ctx->seen[pg / 8] & (1u << (pg % 8)))) {
+            chk->pages++;
+            continue;
+        }
         rc = page_load(f, pg, f->plain, 0); /* verify: really read it */
         if (rc == SQLITE_IOERR_DATA || rc == SQLITE_IOERR_SHORT_READ) {
             chk->bad++;
@@ -1029,6 +1048,7 @@ void vfs_free(vfs_ctx *c)
         return;
     if (sqlite3_vfs_find(c->name) == &c->vfs)
         sqlite3_vfs_unregister(&c->vfs);
+    vfs_seen_stop(c);
     sodium_free(c->keys);
     free(c);
 }
@@ -1070,6 +1090,25 @@ int vfs_header_write(sqlite3 *db, int index, const uint8_t *slot)
 int vfs_launder_free(sqlite3 *db, uint64_t *count)
 {
     return sqlite3_file_control(db, "main", FCNTL_EV_LAUNDER, count);
+}
+
+int vfs_seen_start(vfs_ctx *c, uint64_t file_bytes)
+{
+    uint64_t n = file_bytes / c->page_size + 1;
+
+    vfs_seen_stop(c);
+    c->seen = calloc(n / 8 + 1, 1);
+    if (!c->seen)
+        return -1;
+    c->seen_pages = n;
+    return 0;
+}
+
+void vfs_seen_stop(vfs_ctx *c)
+{
+    free(c->seen);
+    c->seen = NULL;
+    c->seen_pages = 0;
 }
 
 int vfs_check_pages(sqlite3 *db, vfs_check *chk)

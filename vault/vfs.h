@@ -68,6 +68,17 @@ typedef struct vfs_check {
 int vfs_check_pages(sqlite3 *db, vfs_check *chk);
 
 /*
+ * Remember which main-database pages (of a file of file_bytes) authenticate
+ * from now on, so that a later vfs_check_pages in the same read transaction
+ * counts them without reading them again: verify reads most pages once,
+ * through the check that needs them. Returns -1 when out of memory.
+ */
+int vfs_seen_start(vfs_ctx *c, uint64_t file_bytes);
+
+/* Stop and forget (accepts a context that never started). */
+void vfs_seen_stop(vfs_ctx *c);
+
+/*
  * 1 if SQLite rolled back a hot journal through this VFS since the last
  * call (it opens an existing journal with records for writing only to roll
  * it back), then reset.
