@@ -130,6 +130,10 @@ $(BUILD)/bench/bench_query: bench/bench_query.c $(LIBEV)
 $(BUILD)/bench/bench_store: bench/bench_store.c $(LIBEV)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
+# bench_custody: the cost of one custody-log entry.
+$(BUILD)/bench/bench_custody: bench/bench_custody.c $(LIBEV)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
 # ---- end of bench ---------------------------------------------------------
 
 install: evault

@@ -6,7 +6,10 @@
 #      ("interactive" KDF) vs `cp` of the same file to the same filesystem;
 #   2. `evault evidence extract -o` of it vs `cp`;
 #   3. peak RSS (/usr/bin/time -v "Maximum resident set size") of add and
-#      extract for the 1 GiB file and a 4 GiB one.
+#      extract for the 1 GiB file and a 4 GiB one;
+#   4. `evault verify` of the vault holding the 1 GiB file (every page,
+#      integrity_check, the evidence re-hashed, seals, custody log) vs
+#      coreutils `sha256sum` of the same file (issue 4: at most 0.5x).
 #
 # Rounds interleave cp and evault; the summary quotes medians of per-round
 # ratios. evault's times include the whole process: unlock (the KDF, about
@@ -47,7 +50,7 @@ verdict() { awk -v x="$1" -v l="$2" 'BEGIN { if (x == "") print "n/a"; else prin
 ${MAKE:-make} --no-print-directory BUILD="$BUILD" "$BUILD/libevault.a" >/dev/null || die "cannot build libevault"
 mkdir -p "$BUILD/bench"
 # shellcheck disable=SC2046
-cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fPIE $(pkg-config --cflags libsodium sqlite3) \
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -fPIE -pthread $(pkg-config --cflags libsodium sqlite3) \
     -o "$HELPER" bench/bench_store.c "$BUILD/libevault.a" -pie \
     $(pkg-config --libs libsodium sqlite3 libarchive nettle libmagic) -lcsv ||
     die "cannot build bench_store"
@@ -89,10 +92,18 @@ one_size() {
         run_timed "$dir/ext" "$EVAULT" -f "$v" --passphrase-file "$dir/pass" \
             evidence extract 1 -o "$dir/x.bin"
         cmp -s "$src" "$dir/x.bin" || die "extracted file differs"
-        rm -f "$dir/x.bin" "$v"; sync
+        rm -f "$dir/x.bin"; sync
+        # verify (issue 4): the whole command on the vault holding the
+        # file, next to coreutils sha256sum of the same file
+        run_timed "$dir/ver" "$EVAULT" -f "$v" --passphrase-file "$dir/pass" \
+            verify
+        run_timed "$dir/sha" sha256sum "$src"
+        rm -f "$v"; sync
         read -r add addrss <"$dir/add"
         read -r ext extrss <"$dir/ext"
-        echo "@store $mb $r $cpt $cps $add $ext $addrss $extrss"
+        read -r ver _ <"$dir/ver"
+        read -r sha _ <"$dir/sha"
+        echo "@store $mb $r $cpt $cps $add $ext $addrss $extrss $ver $sha"
     done
     rm -f "$src"
 }
@@ -126,6 +137,10 @@ printf '%-44s %10s %10s  %s\n' "  context: add / (cp + sync)" "${add_cps}x" "-" 
 printf '%-44s %10s %10s  %s\n' "  context: extract / (cp + sync)" "${ext_cps}x" "-" "-"
 printf '%-44s %10s %10s  %s\n' "peak RSS, add $MB MiB" "$rss_add MiB" "<= $limit MiB" "$(verdict "$rss_add" $limit)"
 printf '%-44s %10s %10s  %s\n' "peak RSS, extract $MB MiB" "$rss_ext MiB" "<= $limit MiB" "$(verdict "$rss_ext" $limit)"
+ver_sha=$(ratio "$MB" 10 11 | median)
+printf '  verify %.2f (unlock with the interactive KDF included), sha256sum %.2f\n' \
+    "$(col "$MB" 10 | median)" "$(col "$MB" 11 | median)"
+printf '%-44s %10s %10s  %s\n' "verify / sha256sum, $MB MiB of evidence" "${ver_sha}x" "<= 0.50x" "$(verdict "$ver_sha" 0.5)"
 if [ "$BIG_MB" -gt 0 ]; then
     printf '%-44s %10s %10s  %s\n' "peak RSS, add $BIG_MB MiB" "$rss_add_big MiB" "<= $limit MiB" "$(verdict "$rss_add_big" $limit)"
     printf '%-44s %10s %10s  %s\n' "peak RSS, extract $BIG_MB MiB" "$rss_ext_big MiB" "<= $limit MiB" "$(verdict "$rss_ext_big" $limit)"

@@ -13,6 +13,8 @@
 #      for a rare word, each query the first after a fresh unlock; and the
 #      whole `evault incident list --since --until` and `evault search`
 #      commands;
+#   6. (printed before 5) the cost of one custody-log entry
+#      (bench/bench_custody.c);
 #   5. the evidence store (bench/bench_store.sh): ingest and extract of a
 #      1 GiB file against `cp`, and peak RSS for 1 GiB and 4 GiB files.
 #
@@ -320,6 +322,21 @@ printf '%-40s %12s %12s  %s\n' "  evault incident list, minus baseline" \
     "$(fmt "$(minus_base "$q_cli_list")" '%.1f ms')" "< 50 ms" "$(verdict "$(minus_base "$q_cli_list")" '<' 50)"
 printf '%-40s %12s %12s  %s\n' "  evault search, minus baseline" \
     "$(fmt "$(minus_base "$q_cli_search")" '%.1f ms')" "< 50 ms" "$(verdict "$(minus_base "$q_cli_search")" '<' 50)"
+
+# ---- 6. custody log: one entry's cost (bench/bench_custody.c) -------------
+if "$MAKE" --no-print-directory BUILD="$BUILD" "$BUILD/bench/bench_custody" \
+    >"$dir/build-custody.log" 2>&1 &&
+    "$BUILD/bench/bench_custody" "$dir" >"$dir/custody"; then
+    read -r _ _ c_entry _ c_add _ c_rec <"$dir/custody"
+    printf '%-40s %12s %12s  %s\n' "custody entry (hash + sign + insert)" \
+        "$(fmt "$c_entry" '%.3f ms')" "< 1 ms" "$(verdict "$c_entry" '<' 1)"
+    printf '%-40s %12s %12s  %s\n' "  incident add with its entry (context)" \
+        "$(fmt "$c_add" '%.2f ms')" "-" "-"
+    printf '%-40s %12s %12s  %s\n' "  entry in its own commit (extract)" \
+        "$(fmt "$c_rec" '%.2f ms')" "-" "-"
+else
+    note "the custody benchmark failed: $(tail -c 300 "$dir/build-custody.log")"
+fi
 
 # ---- 5. evidence store (bench/bench_store.sh prints its own summary) ------
 BUILD="$BUILD" MAKE="$MAKE" BENCH_DIR="$parent" ./bench/bench_store.sh ||
