@@ -369,6 +369,16 @@ int identity_card_parse(identity_card_info *info, const char *text,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         siglen != sizeof sig)
         goto bad;
+    {
+        /* libsodium's decoder reads bytes 0x80-0xff as '/': accept only
+         * the one canonical spelling, so a card is exactly what was signed
+         * or rejected */
+        char again[sizeof sigb64];
+        sodium_bin2base64(again, sizeof again, sig, sizeof sig,
+                          sodium_base64_VARIANT_ORIGINAL);
+        if (strcmp(again, sigb64) != 0)
+            goto bad;
+    }
     if (crypto_sign_verify_detached(sig, (const uint8_t *)text, body_len,
                                     info->sign.pk) != 0) {
         memset(info, 0, sizeof *info);

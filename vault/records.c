@@ -711,6 +711,25 @@ int records_incident_amend(vault *v, int64_t id, const records_incident *in,
                          "%lld: amend that one",
                          (long long)id, (long long)later);
     }
+    /* the new version starts with the sealed one's tags: check the tags
+     * to remove here, so that an error names the incident the user gave */
+    for (size_t i = 0; rc == 0 && i < in->nuntags; i++) {
+        int has = 0;
+        if ((rc = prep(v, "SELECT 1 FROM incident_tag WHERE incident_id = "
+                          "?1 AND tag = ?2",
+                       &st, e)) != 0)
+            break;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, in->untags[i], -1, SQLITE_STATIC);
+        has = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        st = NULL;
+        if (!has)
+            rc = err_set(e, EV_ERR_NOTFOUND,
+                         "incident %lld has no tag '%.100s': see 'evault "
+                         "incident show %lld'",
+                         (long long)id, in->untags[i], (long long)id);
+    }
     if (rc == 0)
         rc = prep(v,
                   "INSERT INTO incident(uuid, title, type, description, "

@@ -352,5 +352,31 @@ int seal_verify_all(vault *v, report *r, uint64_t *seals, uint64_t *bad,
     if (rc == 0 && src != SQLITE_DONE)
         rc = vault_sqlerr(v, src, "reading seals", e);
     sqlite3_finalize(st);
+    st = NULL;
+    /* every seal the custody log recorded must still be there, with the
+     * hash it was logged with: a removed seal would free its incident */
+    if (rc == 0 &&
+        sqlite3_prepare_v2(vault_db(v),
+                           "SELECT c.seq, c.object, substr(c.detail, 6, 36) "
+                           "FROM custody c WHERE c.action = 'seal' AND "
+                           "c.object_type = 'incident' AND NOT EXISTS "
+                           "(SELECT 1 FROM seal s JOIN incident i ON i.id = "
+                           "s.incident_id WHERE s.uuid = substr(c.detail, 6, "
+                           "36) AND i.uuid = c.object AND lower(hex("
+                           "s.sha256)) = substr(c.detail, 50, 64)) ORDER BY "
+                           "c.seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        rc = sqlfail(v, "reading seals", e);
+    while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        report_add(r, "seal %s of incident %s, recorded in custody entry "
+                      "%lld, is missing or was replaced",
+                   (const char *)sqlite3_column_text(st, 2),
+                   (const char *)sqlite3_column_text(st, 1),
+                   (long long)sqlite3_column_int64(st, 0));
+        (*bad)++;
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = vault_sqlerr(v, src, "reading seals", e);
+    sqlite3_finalize(st);
     return rc;
 }

@@ -17,7 +17,6 @@
  */
 #include "vfs.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +59,6 @@ struct vfs_ctx {
      * vfs_seen_start (NULL when off): the page pass skips them */
     uint8_t *seen;
     uint64_t seen_pages;
-    struct readahead *ra; /* verify's read-ahead, with the seen bitmap */
 };
 
 enum { KIND_MAIN = 1, KIND_JOURNAL = 2 };
@@ -115,174 +113,6 @@ static void page_ad(uint8_t *ad, const vfs_ctx *c, uint32_t pgno)
     le32_put(ad + 17, pgno);
 }
 
-/* Decrypt page index pg in place in buf (page_size bytes, as read from
- * disk). 0, or -1 with buf zeroed when it does not authenticate. */
-static int page_open(const vfs_ctx *c, uint64_t pg, uint8_t *buf)
-{
-    uint32_t P = c->page_size;
-    uint8_t ad[21];
-
-    page_ad(ad, c, (uint32_t)(pg + 1));
-    if (aead_open(buf, buf, P - VFS_RESERVE, buf + P - VFS_RESERVE,
-                  buf + P - 16, ad, sizeof ad, c->keys->page) != 0) {
-        sodium_memzero(buf, P);
-        return -1;
-    }
-    /* SQLite owns no data in the reserved bytes; hand back zeros. */
-    memset(buf + P - VFS_RESERVE, 0, VFS_RESERVE);
-    return 0;
-}
-
-static void seen_mark(vfs_ctx *c, uint64_t pg)
-{
-    if (c->seen && pg < c->seen_pages)
-        c->seen[pg / 8] |= (uint8_t)(1u << (pg % 8));
-}
-
-/*
- * Verify's read-ahead. While vfs_seen_start is in force (one read
- * transaction of `evault verify`: nothing writes the file, since others
- * need the lock we hold and this connection only reads), a main-database
- * read outside the window reads RA_PAGES pages in one system call and
- * decrypts them on two cores: this thread takes the first half, a helper
- * thread the second. Reads inside the window are served from it. A page
- * that fails authentication is not kept: its read goes the normal way and
- * fails there. The window is wiped and freed by vfs_seen_stop.
- */
-#define RA_PAGES 64
-
-struct readahead {
-    uint8_t *buf; /* RA_PAGES pages, sodium_malloc'd */
-    uint8_t ok[RA_PAGES];
-    uint64_t start;
-    unsigned n;
-    const vfs_ctx *c;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned job_from, job_to; /* pages the helper decrypts */
-    int job, stop;
-};
-
-static void ra_decrypt(struct readahead *ra, unsigned from, unsigned to)
-{
-    uint32_t P = ra->c->page_size;
-    for (unsigned i = from; i < to; i++)
-        ra->ok[i] = page_open(ra->c, ra->start + i, ra->buf + (size_t)i * P) == 0;
-}
-
-static void *ra_helper(void *arg)
-{
-    struct readahead *ra = arg;
-
-    pthread_mutex_lock(&ra->mu);
-    for (;;) {
-        while (!ra->job && !ra->stop)
-            pthread_cond_wait(&ra->cv, &ra->mu);
-        if (ra->stop)
-            break;
-        pthread_mutex_unlock(&ra->mu);
-        ra_decrypt(ra, ra->job_from, ra->job_to);
-        pthread_mutex_lock(&ra->mu);
-        ra->job = 0;
-        pthread_cond_broadcast(&ra->cv);
-    }
-    pthread_mutex_unlock(&ra->mu);
-    return NULL;
-}
-
-static void ra_free(struct readahead *ra)
-{
-    if (!ra)
-        return;
-    pthread_mutex_lock(&ra->mu);
-    ra->stop = 1;
-    pthread_cond_broadcast(&ra->cv);
-    pthread_mutex_unlock(&ra->mu);
-    pthread_join(ra->thread, NULL);
-    pthread_cond_destroy(&ra->cv);
-    pthread_mutex_destroy(&ra->mu);
-    sodium_free(ra->buf); /* wipes */
-    free(ra);
-}
-
-static struct readahead *ra_new(const vfs_ctx *c)
-{
-    struct readahead *ra = calloc(1, sizeof *ra);
-
-    if (!ra)
-        return NULL;
-    ra->c = c;
-    ra->buf = sodium_malloc((size_t)RA_PAGES * c->page_size);
-    if (!ra->buf || pthread_mutex_init(&ra->mu, NULL) != 0) {
-        sodium_free(ra->buf);
-        free(ra);
-        return NULL;
-    }
-    if (pthread_cond_init(&ra->cv, NULL) != 0) {
-        pthread_mutex_destroy(&ra->mu);
-        sodium_free(ra->buf);
-        free(ra);
-        return NULL;
-    }
-    if (pthread_create(&ra->thread, NULL, ra_helper, ra) != 0) {
-        pthread_cond_destroy(&ra->cv);
-        pthread_mutex_destroy(&ra->mu);
-        sodium_free(ra->buf);
-        free(ra);
-        return NULL;
-    }
-    return ra;
-}
-
-/* Serve page index pg from the window, refilling it from pg when pg is
- * outside. 1 when dst holds the authenticated page, 0 to read it the
- * normal way. */
-static int ra_read(evfile *f, uint64_t pg, uint8_t *dst)
-{
-    struct readahead *ra = f->ctx->ra;
-    uint32_t P = f->ctx->page_size;
-    sqlite3_int64 size;
-    uint64_t npages;
-    int rc;
-
-    if (pg < ra->start || pg >= ra->start + ra->n) {
-        size = real_size(f, &rc);
-        if (rc != SQLITE_OK || size < VFS_HEADER_SIZE)
-            return 0;
-        npages = (uint64_t)(size - VFS_HEADER_SIZE) / P;
-        if (pg >= npages)
-            return 0;
-        ra->start = pg;
-        ra->n = (unsigned)(npages - pg < RA_PAGES ? npages - pg : RA_PAGES);
-        if (f->real->pMethods->xRead(f->real, ra->buf, (int)(ra->n * P),
-                                     VFS_HEADER_SIZE +
-                                         (sqlite3_int64)(pg * P)) !=
-            SQLITE_OK) {
-            ra->n = 0;
-            return 0;
-        }
-        pthread_mutex_lock(&ra->mu);
-        ra->job_from = ra->n / 2;
-        ra->job_to = ra->n;
-        ra->job = 1;
-        pthread_cond_broadcast(&ra->cv);
-        pthread_mutex_unlock(&ra->mu);
-        ra_decrypt(ra, 0, ra->n / 2);
-        pthread_mutex_lock(&ra->mu);
-        while (ra->job)
-            pthread_cond_wait(&ra->cv, &ra->mu);
-        pthread_mutex_unlock(&ra->mu);
-        for (unsigned i = 0; i < ra->n; i++)
-            if (ra->ok[i])
-                seen_mark(f->ctx, ra->start + i);
-    }
-    if (!ra->ok[pg - ra->start])
-        return 0;
-    memcpy(dst, ra->buf + (size_t)(pg - ra->start) * P, P);
-    return 1;
-}
-
 /*
  * Read page index pg (0-based) from disk into dst (page_size bytes) and
  * decrypt it in place. Returns SQLITE_OK, SQLITE_IOERR_SHORT_READ (page wholly
@@ -296,7 +126,7 @@ static int page_load(evfile *f, uint64_t pg, uint8_t *dst, int use_cache)
     vfs_ctx *c = f->ctx;
     uint32_t P = c->page_size;
     sqlite3_int64 doff = VFS_HEADER_SIZE + (sqlite3_int64)(pg * P);
-    uint8_t seal[VFS_RESERVE];
+    uint8_t ad[21], seal[VFS_RESERVE];
     int rc;
 
     if (pg == 0 && use_cache && f->p1_valid &&
@@ -306,9 +136,6 @@ static int page_load(evfile *f, uint64_t pg, uint8_t *dst, int use_cache)
         memcpy(dst, f->p1, P);
         return SQLITE_OK;
     }
-    if (c->ra && pg > 0 && f->kind == KIND_MAIN &&
-        f->lock >= SQLITE_LOCK_SHARED && ra_read(f, pg, dst))
-        return SQLITE_OK;
     rc = f->real->pMethods->xRead(f->real, dst, (int)P, doff);
     if (rc == SQLITE_IOERR_SHORT_READ) {
         int src;
@@ -321,9 +148,16 @@ static int page_load(evfile *f, uint64_t pg, uint8_t *dst, int use_cache)
     if (rc != SQLITE_OK)
         return rc;
     memcpy(seal, dst + P - VFS_RESERVE, VFS_RESERVE);
-    if (page_open(c, pg, dst) != 0)
+    page_ad(ad, c, (uint32_t)(pg + 1));
+    if (aead_open(dst, dst, P - VFS_RESERVE, dst + P - VFS_RESERVE,
+                  dst + P - 16, ad, sizeof ad, c->keys->page) != 0) {
+        sodium_memzero(dst, P);
         return SQLITE_IOERR_DATA;
-    seen_mark(c, pg);
+    }
+    /* SQLite owns no data in the reserved bytes; hand back zeros. */
+    memset(dst + P - VFS_RESERVE, 0, VFS_RESERVE);
+    if (c->seen && pg < c->seen_pages)
+        c->seen[pg / 8] |= (uint8_t)(1u << (pg % 8));
     if (pg == 0 && f->p1) {
         memcpy(f->p1, dst, P);
         memcpy(f->p1_seal, seal, VFS_RESERVE);
@@ -1267,14 +1101,11 @@ int vfs_seen_start(vfs_ctx *c, uint64_t file_bytes)
     if (!c->seen)
         return -1;
     c->seen_pages = n;
-    c->ra = ra_new(c); /* without it, reads go one page at a time */
     return 0;
 }
 
 void vfs_seen_stop(vfs_ctx *c)
 {
-    ra_free(c->ra);
-    c->ra = NULL;
     free(c->seen);
     c->seen = NULL;
     c->seen_pages = 0;

@@ -388,9 +388,9 @@ static int read_all(vault *v, void *arg, ev_err *e)
 /*
  * A vault over 1 GiB: SQLite never writes the page that holds its lock
  * bytes (offset 1 GiB), so that slot of the file is a hole. The page check
- * must skip it (a regression: verify reported it as tampered), and the
- * verify read-ahead (which reads 64 pages at a time and decrypts them on
- * two threads) must still catch a bad page beyond it.
+ * must skip it (a regression: verify reported it as tampered), and must
+ * still catch a bad page beyond it, with verify's content pass and its
+ * bitmap of pages already authenticated too.
  */
 static void test_past_lock_page(void **state)
 {
