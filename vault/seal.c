@@ -330,6 +330,7 @@ int seal_verify_all(vault *v, report *r, uint64_t *seals, uint64_t *bad,
 {
     identity_public pub;
     sqlite3_stmt *st = NULL;
+    report failed = {0}; /* uuids of the seals found bad */
     int rc, src = SQLITE_DONE;
 
     *seals = *bad = 0;
@@ -348,6 +349,8 @@ int seal_verify_all(vault *v, report *r, uint64_t *seals, uint64_t *bad,
         (*seals)++;
         rc = verify_one(v, st, &pub, r, &ok, e);
         *bad += !ok;
+        if (!ok)
+            report_add(&failed, "%s", sqlite3_column_text(st, 0));
     }
     if (rc == 0 && src != SQLITE_DONE)
         rc = vault_sqlerr(v, src, "reading seals", e);
@@ -368,15 +371,20 @@ int seal_verify_all(vault *v, report *r, uint64_t *seals, uint64_t *bad,
                            -1, &st, NULL) != SQLITE_OK)
         rc = sqlfail(v, "reading seals", e);
     while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *su = (const char *)sqlite3_column_text(st, 2);
+        int counted = 0;
         report_add(r, "seal %s of incident %s, recorded in custody entry "
                       "%lld, is missing or was replaced",
-                   (const char *)sqlite3_column_text(st, 2),
-                   (const char *)sqlite3_column_text(st, 1),
+                   su, (const char *)sqlite3_column_text(st, 1),
                    (long long)sqlite3_column_int64(st, 0));
-        (*bad)++;
+        /* a seal already found bad above is one failed seal, not two */
+        for (size_t i = 0; su && i < failed.n; i++)
+            counted |= strcmp(failed.items[i], su) == 0;
+        *bad += !counted;
     }
     if (rc == 0 && src != SQLITE_DONE)
         rc = vault_sqlerr(v, src, "reading seals", e);
     sqlite3_finalize(st);
+    report_clear(&failed);
     return rc;
 }
