@@ -342,6 +342,22 @@ static const char *const migrations[] = {
     SEALED_BLOB("blob_id")
     SEALED_RAISE("this evidence file is part of a sealed incident and cannot change"),
     NULL,
+
+    /* 4: partners, who bundles are sent to and accepted from (partner.c).
+     * Keys as text in their standard forms: the minisign public key line
+     * and the age recipient. */
+    "CREATE TABLE partner("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),"
+    "  vault_id TEXT CHECK (vault_id IS NULL OR length(vault_id) = 32),"
+    "  minisign_key TEXT NOT NULL CHECK (length(minisign_key) = 56),"
+    "  age_recipient TEXT NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"
+    "  origin TEXT NOT NULL CHECK (origin IN ('card', 'keys')),"
+    "  added TEXT NOT NULL"
+    ");",
+    NULL,
 };
 
 #define NTEXTS (sizeof migrations / sizeof migrations[0])
