@@ -13,7 +13,8 @@ TEST_PKGS := cmocka
 # Debian packages providing the libraries and tools the build and tests use.
 DEB_PKGS := build-essential pkg-config libsodium-dev libsqlite3-dev \
             libarchive-dev nettle-dev libmagic-dev libcsv-dev libcmocka-dev \
-            sqlite3 minisign age file
+            sqlite3 minisign age file curl ca-certificates nodejs \
+            clang libclang-rt-14-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -53,6 +54,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SYS_SRC := $(wildcard tests/sys/test_*.c)
 SYS_BIN := $(SYS_SRC:tests/sys/%.c=$(BUILD)/tests/%)
+# libFuzzer targets: clang only; each links the library sources it needs.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined -std=c11 -D_POSIX_C_SOURCE=200809L
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 TESTLIB_SRC := $(wildcard tests/lib/*.c)
@@ -89,13 +96,25 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIBEV)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBEV) $(LDFLAGS_ALL) $(LIBS)
 
+$(BUILD)/fuzz/fuzz_age: tests/fuzz/fuzz_age.c crypto/age.c crypto/age.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_age.c crypto/age.c \
+	  $$(pkg-config --cflags --libs libsodium)
+
+# `make fuzz`: each target for FUZZ_SECONDS (default 300), corpus kept in
+# $(BUILD)/fuzz/corpus-NAME (new inputs never land in the tracked seeds).
+fuzz: deps $(FUZZ_BIN)
+	@for t in $(FUZZ_BIN); do n=$$(basename $$t); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  echo "== $$n"; $$t -max_total_time=$${FUZZ_SECONDS:-300} -print_final_stats=1 \
+	    $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
+
 # Install missing Debian packages (as root), or say exactly what to run.
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
 test: deps
 	$(MAKE) --no-print-directory $(BUILD)/evault $(UNIT_BIN) $(SYS_BIN) \
-	  $(TOOL_BIN)
+	  $(TOOL_BIN) $(FUZZ_BIN)
 	@BUILD=$(BUILD) ./tests/run.sh
 
 # Builds its own binaries under $(BUILD) (never ./evault, which other work

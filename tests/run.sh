@@ -16,6 +16,14 @@ trap 'rm -rf "$root"' EXIT
 passed=0 failed=0 skipped=0 failures=""
 filter=${TESTS:-*}
 
+# The C2SP CCTV age vectors (npm cctv-age@0.2.0), fetched and checked
+# against the registry's published hash; test_age fails without them.
+export EVAULT_CCTV_DIR=${EVAULT_CCTV_DIR:-$PWD/$BUILD/vectors/cctv-age}
+case test_age in $filter)
+    tests/vectors/fetch-cctv-age.sh "$EVAULT_CCTV_DIR" >/dev/null ||
+        echo "run.sh: cannot fetch the CCTV age vectors (test_age will fail)" >&2 ;;
+esac
+
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
@@ -51,6 +59,26 @@ for t in tests/cli/t*.sh; do
     passed=$((passed + p)); failed=$((failed + f))
     echo "$name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
     if [ "$f" -ne 0 ]; then failures="$failures $name"; grep -v '^ok ' "$out" | sed 's/^/    /' | tail -40; fi
+done
+
+# libFuzzer targets ($BUILD/fuzz/fuzz_*, built by `make test` with clang):
+# a short run each here (FUZZ_SECONDS, default 10), longer with `make fuzz`.
+for t in "$BUILD"/fuzz/fuzz_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    case "$name" in $filter) ;; *) continue ;; esac
+    corpus="$root/$name.corpus"; mkdir -p "$corpus"
+    seeds=tests/fuzz/corpus/${name#fuzz_}
+    out="$root/$name.log"
+    start=$(date +%s)
+    "$t" -max_total_time="${FUZZ_SECONDS:-10}" -print_final_stats=1 \
+        "$corpus" "$seeds" >"$out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ]; then p=1 f=0; else p=0 f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out")
+    echo "$name: $p passed, $f failed (${runs:-?} runs, $(( $(date +%s) - start ))s)"
+    if [ "$f" -ne 0 ]; then failures="$failures $name"; tail -40 "$out" | sed 's/^/    /'; fi
 done
 
 [ -n "$failures" ] && echo "failing:$failures"
