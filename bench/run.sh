@@ -341,3 +341,7 @@ fi
 # ---- 5. evidence store (bench/bench_store.sh prints its own summary) ------
 BUILD="$BUILD" MAKE="$MAKE" BENCH_DIR="$parent" ./bench/bench_store.sh ||
     note "the evidence-store benchmark failed"
+
+# ---- 7. handover bundles (bench/bench_bundle.sh prints its own summary) ---
+BUILD="$BUILD" BENCH_DIR="$parent" ./bench/bench_bundle.sh ||
+    note "the bundle benchmark failed"

@@ -131,6 +131,8 @@ extern const struct command evidence_commands[]; /* cli/cmd_evidence.c */
 extern const struct command data_commands[];     /* cli/cmd_data.c */
 extern const struct command integrity_commands[]; /* cli/cmd_integrity.c */
 extern const struct command partner_commands[];  /* cli/cmd_partner.c */
+extern const struct command bundle_commands[];   /* cli/cmd_bundle.c */
+extern const struct command bag_commands[];      /* cli/cmd_bag.c */
 
 int cmd_init(int argc, char **argv);
 int cmd_info(int argc, char **argv);

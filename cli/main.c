@@ -67,7 +67,7 @@ static const struct command commands[] = {
 /* The container's commands, then each group's (see cli.h). */
 static const struct command *const groups[] = {
     commands, records_commands, evidence_commands, data_commands,
-    integrity_commands, partner_commands,
+    integrity_commands, partner_commands, bundle_commands, bag_commands,
 };
 
 #define NGROUPS (sizeof groups / sizeof groups[0])

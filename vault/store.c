@@ -639,9 +639,22 @@ static int verify_step(void *arg, uint64_t done, uint64_t total)
     return vp->fn ? vp->fn(vp->arg, vp->base + done, vp->total) : 0;
 }
 
+static int fd_sink(void *arg, const uint8_t *buf, size_t len)
+{
+    return write_full(*(int *)arg, buf, len);
+}
+
 int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
                        store_progress_fn progress, void *arg,
                        uint64_t *written, ev_err *e)
+{
+    return store_blob_stream(v, sha256, fd >= 0 ? fd_sink : NULL, &fd,
+                             progress, arg, written, e);
+}
+
+int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
+                      void *sink_arg, store_progress_fn progress, void *arg,
+                      uint64_t *written, ev_err *e)
 {
     sqlite3_stmt *st = NULL;
     struct sha256_ctx h;
@@ -717,9 +730,10 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
             sha256pipe_update(pipe, data, (size_t)len);
         else
             sha256_update(&h, (size_t)len, data);
-        if (fd >= 0 && write_full(fd, data, (size_t)len) != 0) {
+        errno = 0;
+        if (sink && sink(sink_arg, data, (size_t)len) != 0) {
             rc = err_set(e, EV_ERR_IO, "cannot write the evidence: %s",
-                         strerror(errno));
+                         errno ? strerror(errno) : "the output failed");
             goto out;
         }
         done += len;

@@ -117,6 +117,17 @@ int store_evidence_incidents(vault *v, int64_t id,
                                        const char *uuid, const char *title),
                              void *arg, ev_err *e);
 
+/* Where store_blob_stream sends the bytes: 0, or non-zero to stop. */
+typedef int (*store_sink_fn)(void *arg, const uint8_t *buf, size_t len);
+
+/*
+ * store_blob_extract to a callback instead of a file descriptor (sink NULL:
+ * only check). Same checks and errors; a failing sink is EV_ERR_IO.
+ */
+int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
+                      void *sink_arg, store_progress_fn progress, void *arg,
+                      uint64_t *written, ev_err *e);
+
 /*
  * Re-hash every stored content (verify): each must have all its chunks in
  * place and match its size and SHA-256. Each failure is added to r naming

@@ -1,0 +1,99 @@
+#!/bin/bash
+# bench_bundle.sh: the handover-bundle benchmark (called by bench/run.sh, or
+# alone: BUILD=build/rel bench/bench_bundle.sh).
+#
+#   1. `evault export --to P --all` of a vault holding one incident with a
+#      1 GiB evidence file, vs the pipeline a partner without evault would
+#      run on the same file: `tar cf - DIR | age -r R > out && minisign -Sm
+#      out` (unencrypted minisign key, so no prompt); rounds interleave the
+#      two, the summary quotes the median of per-round ratios (target <=
+#      1.0);
+#   2. peak RSS of the export for the 1 GiB file and a 4 GiB one (target:
+#      the same for both, at most the KDF's memory + 64 MiB).
+#
+# Environment: BUILD, BENCH_DIR (scratch parent, default bench/out),
+# BENCH_BUNDLE_MB (1024), BENCH_BUNDLE_BIG_MB (4096; 0 skips), and
+# BENCH_BUNDLE_REPS (3).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build/rel}
+MB=${BENCH_BUNDLE_MB:-1024}
+BIG_MB=${BENCH_BUNDLE_BIG_MB:-4096}
+REPS=${BENCH_BUNDLE_REPS:-3}
+parent=${BENCH_DIR:-bench/out}
+EVAULT=$PWD/$BUILD/evault
+HELPER=$PWD/$BUILD/bench/bench_store
+TIME=/usr/bin/time
+
+note() { printf 'bench_bundle: %s\n' "$*" >&2; }
+die() { note "$*"; exit 1; }
+median() {
+    sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) exit;
+              if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
+              else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+now_ns() { date +%s%N; }
+secs_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'; }
+verdict() { awk -v x="$1" -v l="$2" 'BEGIN { if (x == "") print "n/a"; else print (x <= l) ? "PASS" : "MISS" }'; }
+
+for t in age age-keygen minisign tar; do
+    command -v "$t" >/dev/null || die "$t is needed (make deps)"
+done
+[ -x "$TIME" ] || die "/usr/bin/time is needed"
+[ -x "$EVAULT" ] || die "build $EVAULT first"
+[ -x "$HELPER" ] || die "build $HELPER first (bench/bench_store.sh does)"
+mkdir -p "$parent" || exit 1
+dir=$(mktemp -d "$parent/bundle.XXXXXX") || exit 1
+dir=$(cd "$dir" && pwd)
+trap 'rm -rf "$dir"' EXIT
+printf 'bench bundle passphrase\n' >"$dir/pass"
+age-keygen -o "$dir/p.key" 2>/dev/null
+minisign -G -W -f -p "$dir/p.pub" -s "$dir/p.sec" >/dev/null 2>&1
+R=$(age-keygen -y "$dir/p.key")
+
+# one_size MB ROUNDS: "@bundle MB ROUND EXPORT PIPELINE RSS"
+one_size() {
+    local mb=$1 rounds=$2 r v=$dir/v.evault
+    note "$mb MiB: writing the file and a vault holding it"
+    mkdir -p "$dir/files"
+    head -c $((mb * 1048576)) /dev/urandom >"$dir/files/evidence.bin" || die "cannot write"
+    rm -f "$v"
+    "$HELPER" mkvault "$v" "$dir/pass" interactive 1 >/dev/null || die "mkvault failed"
+    E() { "$EVAULT" -f "$v" --passphrase-file "$dir/pass" "$@"; }
+    E evidence add 1 "$dir/files/evidence.bin" >/dev/null 2>&1 || die "evidence add failed"
+    E partner add P --age-recipient "$R" --minisign-key "$dir/p.pub" --yes >/dev/null || die "partner add failed"
+    sync
+    for r in $(seq 1 "$rounds"); do
+        local t ex pl
+        rm -f "$dir/b.age" "$dir/b.age.minisig" "$dir/t.age" "$dir/t.age.minisig"
+        t=$(now_ns)
+        "$TIME" -f '%M' -o "$dir/rss" "$EVAULT" -f "$v" --passphrase-file "$dir/pass" \
+            export --to P --all -o "$dir/b.age" >/dev/null 2>"$dir/err" || { cat "$dir/err" >&2; die "export failed"; }
+        ex=$(secs_since "$t")
+        t=$(now_ns)
+        (cd "$dir/files" && tar cf - . | age -r "$R" >"$dir/t.age") &&
+            minisign -S -s "$dir/p.sec" -m "$dir/t.age" >/dev/null 2>&1 || die "pipeline failed"
+        pl=$(secs_since "$t")
+        echo "@bundle $mb $r $ex $pl $(tail -n 1 "$dir/rss")"
+    done
+    rm -rf "$dir/files" "$v" "$dir"/*.age "$dir"/*.minisig
+}
+
+res=$dir/results
+one_size "$MB" "$REPS" | tee -a "$res"
+[ "$BIG_MB" -gt 0 ] && one_size "$BIG_MB" 1 | tee -a "$res"
+col() { awk -v m="$1" -v c="$2" '$1 == "@bundle" && $2 == m { print $c }' "$res"; }
+ratio=$(awk -v m="$MB" '$1 == "@bundle" && $2 == m { printf "%.4f\n", $4 / $5 }' "$res" | median)
+rss=$(col "$MB" 6 | median | awk '{ printf "%.1f", $1 / 1024 }')
+rss_big=$(col "$BIG_MB" 6 | median | awk '{ if ($1 != "") printf "%.1f", $1 / 1024 }')
+limit=$((64 + 64))
+echo "== bundles, $MB MiB of evidence, median of $REPS rounds (seconds) =="
+printf '  evault export %.2f, tar | age -r && minisign -S %.2f\n' \
+    "$(col "$MB" 4 | median)" "$(col "$MB" 5 | median)"
+printf '%-44s %10s %10s  %s\n' target measured wanted result
+printf '%-44s %10s %10s  %s\n' "export / (tar|age && minisign), $MB MiB" "${ratio}x" "<= 1.00x" "$(verdict "$ratio" 1.0)"
+printf '%-44s %10s %10s  %s\n' "peak RSS, export $MB MiB" "$rss MiB" "<= $limit MiB" "$(verdict "$rss" $limit)"
+[ "$BIG_MB" -gt 0 ] &&
+    printf '%-44s %10s %10s  %s\n' "peak RSS, export $BIG_MB MiB" "$rss_big MiB" "<= $limit MiB" "$(verdict "$rss_big" $limit)"
+echo "  (import-bundle is not built yet: its targets are not measured)"
