@@ -773,6 +773,7 @@ static int add_tagfiles(exporter *x, const identity_public *pub,
 {
     identity *id = vault_identity(x->v);
     char oxum[BAG_OXUM_MAX], date[11], *readme = NULL, *info = NULL;
+    char org[VAULT_NAMEMAX + 1];
     char trusted[300], sig[MSIG_SIGFILE_MAX];
     size_t infolen = 0, rlen;
     bag_manifest tag;
@@ -795,12 +796,27 @@ static int add_tagfiles(exporter *x, const identity_public *pub,
                             "were left out.\n"
                           : "");
     rlen = (size_t)n;
+    /* bag-info values: no control characters, no white space at either
+     * end (a vault name may have both) */
+    {
+        size_t a = 0, b = strlen(pub->name);
+        while (a < b && (pub->name[a] == ' ' || pub->name[a] == '\t'))
+            a++;
+        while (b > a && (pub->name[b - 1] == ' ' || pub->name[b - 1] == '\t'))
+            b--;
+        snprintf(org, sizeof org, "%.*s", (int)(b - a), pub->name + a);
+        for (char *p = org; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        if (!org[0])
+            snprintf(org, sizeof org, "(unnamed)");
+    }
     memcpy(date, when, 10);
     date[10] = '\0';
     bag_oxum_format(oxum, x->payload_bytes, x->payload_files);
     {
         bag_info_item items[] = {
-            {BAG_LABEL_SOURCE_ORG, pub->name[0] ? pub->name : "(unnamed)"},
+            {BAG_LABEL_SOURCE_ORG, org},
             {BAG_LABEL_BAGGING_DATE, date},
             {BAG_LABEL_EXTERNAL_ID, x->res->uuid},
             {BAG_LABEL_PAYLOAD_OXUM, oxum},

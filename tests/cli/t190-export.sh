@@ -173,6 +173,10 @@ expect_exit 2 "both --to and --to-passphrase: usage error" -- \
     evault export --to P --to-passphrase --all -o n.age
 expect_exit 2 "--since without --until: usage error" -- evault export --to P --since 2023 -o n.age
 check "no partial files anywhere" -- test -z "$(ls -A | grep evault-partial)"
+mkvault sp p --name "  Spaced Org  "
+run_cmd evault -f sp incident add --title "One" --type arrest
+expect_exit 0 "a vault name with spaces at its ends still exports" -- \
+    evault -f sp export --to-passphrase --bundle-passphrase-file bp --all -o sp.age
 expect_exit 0 "verify still holds" -- evault verify
 
 done_testing
