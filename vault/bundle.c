@@ -13,6 +13,7 @@
 #include "bundle.h"
 
 #include <archive.h>
+#include <pthread.h>
 #include <archive_entry.h>
 #include <csv.h>
 #include <errno.h>
@@ -105,6 +106,141 @@ static void out_discard(outfile *o)
     o->fd = -1;
 }
 
+/* ---- the encryptor, on a thread of its own -------------------------------- */
+
+/*
+ * The tar's bytes are collected into 1 MiB buffers and handed to a writer
+ * thread that encrypts them (age) and writes and hashes the ciphertext, so
+ * that reading and decrypting the vault (this thread) and encrypting the
+ * bundle (the writer) run on two cores. The age encryptor and the output
+ * file belong to the writer from wq_start to wq_stop.
+ */
+#define WQ_BUFS 3
+#define WQ_BUFSIZE (1u << 20)
+
+typedef struct wq {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *buf[WQ_BUFS];
+    size_t len[WQ_BUFS];
+    unsigned head, tail, count; /* head: being filled; tail: next to write */
+    int stop, err, started;
+    age_enc *enc;
+} wq;
+
+static void *wq_main(void *arg)
+{
+    wq *q = arg;
+
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        unsigned t;
+        while (q->count == 0 && !q->stop)
+            pthread_cond_wait(&q->cv, &q->mu);
+        if (q->count == 0)
+            break;
+        t = q->tail;
+        pthread_mutex_unlock(&q->mu);
+        int bad = q->err ? 1 : age_enc_update(q->enc, q->buf[t], q->len[t]);
+        pthread_mutex_lock(&q->mu);
+        if (bad)
+            q->err = 1;
+        q->tail = (t + 1) % WQ_BUFS;
+        q->count--;
+        pthread_cond_broadcast(&q->cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+static int wq_start(wq *q, age_enc *enc)
+{
+    memset(q, 0, sizeof *q);
+    q->enc = enc;
+    for (int i = 0; i < WQ_BUFS; i++)
+        if (!(q->buf[i] = malloc(WQ_BUFSIZE)))
+            return -1;
+    if (pthread_mutex_init(&q->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&q->cv, NULL) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        return -1;
+    }
+    if (pthread_create(&q->thread, NULL, wq_main, q) != 0) {
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
+        return -1;
+    }
+    q->started = 1;
+    return 0;
+}
+
+/* Hand the buffer being filled to the writer (waits for a free one). */
+static void wq_submit(wq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->count++;
+    q->head = (q->head + 1) % WQ_BUFS;
+    pthread_cond_broadcast(&q->cv);
+    while (q->count == WQ_BUFS)
+        pthread_cond_wait(&q->cv, &q->mu);
+    q->len[q->head] = 0;
+    pthread_mutex_unlock(&q->mu);
+}
+
+static int wq_write(wq *q, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        size_t room = WQ_BUFSIZE - q->len[q->head];
+        size_t n = len < room ? len : room;
+        memcpy(q->buf[q->head] + q->len[q->head], p, n);
+        q->len[q->head] += n;
+        p += n;
+        len -= n;
+        if (q->len[q->head] == WQ_BUFSIZE)
+            wq_submit(q);
+    }
+    pthread_mutex_lock(&q->mu);
+    int err = q->err;
+    pthread_mutex_unlock(&q->mu);
+    return err ? -1 : 0;
+}
+
+/* Flush what is left (flush: hand over the last partial buffer), stop and
+ * join the writer, wipe and free. Returns -1 if the writer failed. */
+static int wq_stop(wq *q, int flush)
+{
+    int err;
+
+    if (!q->started) {
+        for (int i = 0; i < WQ_BUFS; i++) {
+            free(q->buf[i]);
+            q->buf[i] = NULL;
+        }
+        return -1;
+    }
+    if (flush && q->len[q->head] > 0)
+        wq_submit(q);
+    pthread_mutex_lock(&q->mu);
+    if (!flush)
+        q->err = 1; /* drop what is queued */
+    q->stop = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->thread, NULL);
+    err = q->err;
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+    for (int i = 0; i < WQ_BUFS; i++) {
+        sodium_memzero(q->buf[i], WQ_BUFSIZE); /* tar plaintext */
+        free(q->buf[i]);
+        q->buf[i] = NULL;
+    }
+    q->started = 0;
+    return err ? -1 : 0;
+}
+
 /* ---- the tar, into the encryptor ------------------------------------------ */
 
 typedef struct exporter {
@@ -114,6 +250,7 @@ typedef struct exporter {
     ev_err *e;
     outfile out;
     age_enc *enc;
+    wq q;
     struct archive *ar;
     char prefix[64]; /* "bundle-<uuid>/" */
     bag_manifest manifest;
@@ -127,7 +264,7 @@ static la_ssize_t ar_write(struct archive *a, void *arg, const void *buf,
 {
     exporter *x = arg;
     (void)a;
-    if (age_enc_update(x->enc, buf, len) != 0) {
+    if (wq_write(&x->q, buf, len) != 0) {
         x->failed = 1;
         return -1;
     }
@@ -975,6 +1112,10 @@ int bundle_export(vault *v, const bundle_export_opts *o,
                      age_strerror(arc));
         goto out;
     }
+    if (wq_start(&x.q, x.enc) != 0) {
+        rc = err_set(e, EV_ERR_NOMEM, "cannot start the bundle writer");
+        goto out;
+    }
     x.ar = archive_write_new();
     if (!x.ar || archive_write_set_format_pax_restricted(x.ar) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(x.ar, 1) != ARCHIVE_OK ||
@@ -999,6 +1140,10 @@ int bundle_export(vault *v, const bundle_export_opts *o,
         rc = add_tagfiles(&x, &pub, when);
     if (rc == 0 && archive_write_close(x.ar) != ARCHIVE_OK)
         rc = ar_fail(&x, "closing the tar");
+    if (wq_stop(&x.q, rc == 0) != 0 && rc == 0) {
+        x.failed = 1;
+        rc = ar_fail(&x, "writing");
+    }
     if (rc == 0 && (arc = age_enc_final(x.enc)) != 0)
         rc = err_set(e, EV_ERR_IO, "cannot write '%s': %s", o->out_path,
                      age_strerror(arc));
@@ -1061,6 +1206,7 @@ out:
             archive_write_fail(x.ar);
         archive_write_free(x.ar);
     }
+    wq_stop(&x.q, 0); /* a writer still running, or its buffers */
     age_enc_free(x.enc);
     out_discard(&x.out);
     out_discard(&sigf);
