@@ -91,6 +91,14 @@ int cli_read_new_secret(secret *s, int fallback_unlock_sources);
 /* Unlock the vault named by the globals. OUT: *v. Returns 0 or exit status. */
 int cli_open_vault(vault **v);
 
+/*
+ * Give the complete file (or directory) tmp the name final, never replacing
+ * anything: rename without replace where the file system has it, else a
+ * hard link (then the caller removes tmp). vfat and exfat, common on USB
+ * sticks, have no hard links. Returns 0 or -1 with errno.
+ */
+int cli_publish(const char *tmp, const char *final);
+
 /* 1 if stderr is a terminal (progress bars, confirmations). */
 int cli_stderr_tty(void);
 

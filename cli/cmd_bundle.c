@@ -95,7 +95,13 @@ static int cmd_export(int argc, char **argv)
         g_cli.new_pass_file = saved;
         if (rc != 0)
             return rc;
+        if (memchr(pass.buf, '\0', pass.len)) {
+            cli_error("the bundle passphrase holds a NUL byte: use text");
+            secret_free(&pass);
+            return EXIT_ERROR;
+        }
         o.passphrase = pass.buf;
+        o.passphrase_len = pass.len;
     }
     o.partners = to;
     o.npartners = nto;

@@ -360,7 +360,7 @@ static int partial_open(const char *output)
 static int partial_publish(const char *output)
 {
     char *dir = strdup(output);
-    int rc = link(partial_path, output), err = errno, dfd;
+    int rc = cli_publish(partial_path, output), err = errno, dfd;
 
     unlink(partial_path);
     partial_path[0] = '\0';

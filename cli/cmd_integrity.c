@@ -4,7 +4,11 @@
  * incident, or export a sealed record for minisign and sha256sum), and
  * `evault verify` (everything, with a summary).
  */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +234,22 @@ static void safe_name(char *out, const char *name)
         out[1] = '\0';
 }
 
+/* SIGINT, SIGTERM and SIGHUP during a seal export: stop at the next chunk
+ * and remove the hidden directory (plaintext evidence must not stay). */
+static volatile sig_atomic_t export_stop;
+
+static void export_signal(int sig)
+{
+    (void)sig;
+    export_stop = 1;
+}
+
+static int export_progress(void *label, uint64_t done, uint64_t total)
+{
+    cli_progress(label, done, total);
+    return export_stop;
+}
+
 typedef struct export_ctx {
     vault *v;
     const char *dir;
@@ -241,7 +261,7 @@ typedef struct export_ctx {
 static int export_evidence(export_ctx *x, int64_t ev_id)
 {
     store_evidence ev;
-    char name[128], rel[200], path[4300], hex[65];
+    char name[128], rel[200], path[4500], hex[65];
     ev_err e;
     int fd, rc;
 
@@ -258,7 +278,7 @@ static int export_evidence(export_ctx *x, int64_t ev_id)
         store_evidence_clear(&ev);
         return EXIT_ERROR;
     }
-    rc = store_evidence_extract(x->v, ev_id, fd, cli_progress,
+    rc = store_evidence_extract(x->v, ev_id, fd, export_progress,
                                 "exporting evidence", NULL, &e);
     cli_progress_done();
     if (rc == 0 && fsync(fd) != 0)
@@ -287,14 +307,65 @@ static int export_evidence(export_ctx *x, int64_t ev_id)
     return EXIT_OK;
 }
 
+/* Remove the hidden export directory and what it holds (two levels). */
+static void remove_tree(const char *dir)
+{
+    char sub[4300];
+    DIR *d;
+    struct dirent *de;
+
+    snprintf(sub, sizeof sub, "%s/evidence", dir);
+    if ((d = opendir(sub)) != NULL) {
+        while ((de = readdir(d)) != NULL)
+            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+    }
+    rmdir(sub);
+    if ((d = opendir(dir)) != NULL) {
+        while ((de = readdir(d)) != NULL)
+            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* Move the finished hidden directory tmp to dir, never over anything. */
+static int publish_dir(const char *tmp, const char *dir)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return -1;
+    /* no RENAME_NOREPLACE here: claim the name with an empty directory,
+     * which rename() then replaces as a whole */
+    if (mkdir(dir, 0700) != 0)
+        return -1;
+    if (rename(tmp, dir) != 0) {
+        int err = errno;
+        rmdir(dir);
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Write the export into a hidden directory beside dir and move it into
+ * place only when complete: an interrupted or failed export never leaves
+ * plaintext evidence, or a part of the export, under the name asked for.
+ */
 static int seal_export(vault *v, int64_t id, const char *dir)
 {
     seal_info si;
     identity_public pub;
     msig_pubkey pk;
-    char path[4200], pubtext[MSIG_PUBFILE_MAX], detail[4200];
-    export_ctx x = {v, dir, NULL, 0, 0};
+    char path[4300], pubtext[MSIG_PUBFILE_MAX], detail[4200], tmp[4200];
+    export_ctx x = {v, tmp, NULL, 0, 0};
     sqlite3_stmt *st = NULL;
+    struct sigaction sa, old_int, old_term, old_hup;
+    struct stat sb;
     ev_err e;
     int rc;
 
@@ -302,29 +373,52 @@ static int seal_export(vault *v, int64_t id, const char *dir)
     if ((rc = seal_get(v, id, &si, &e)) != 0 ||
         (rc = identity_get_public(v, &pub, &e)) != 0)
         return cli_fail(&e);
-    if (mkdir(dir, 0700) != 0) {
-        cli_error("cannot create the directory '%s': %s%s", dir,
-                  strerror(errno),
-                  errno == EEXIST ? " (give a new directory name)" : "");
+    if (lstat(dir, &sb) == 0) {
+        cli_error("cannot create the directory '%s': it exists (give a new "
+                  "directory name)",
+                  dir);
         seal_info_clear(&si);
         return EXIT_ERROR;
     }
-    snprintf(path, sizeof path, "%s/evidence", dir);
+    {
+        char *d = strdup(dir), *b = strdup(dir);
+        int n = d && b ? snprintf(tmp, sizeof tmp,
+                                  "%s/.%s.evault-partial-XXXXXX", dirname(d),
+                                  basename(b))
+                       : -1;
+        free(d);
+        free(b);
+        if (n < 0 || (size_t)n >= sizeof tmp || !mkdtemp(tmp)) {
+            cli_error("cannot create a directory beside '%s': %s", dir,
+                      strerror(errno));
+            seal_info_clear(&si);
+            return EXIT_ERROR;
+        }
+    }
+    export_stop = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = export_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+    snprintf(path, sizeof path, "%s/evidence", tmp);
     if (mkdir(path, 0700) != 0) {
         cli_error("cannot create '%s': %s", path, strerror(errno));
-        seal_info_clear(&si);
-        return EXIT_ERROR;
+        rc = EXIT_ERROR;
     }
-    snprintf(path, sizeof path, "%s/record.json", dir);
-    rc = write_new(path, si.record, si.record_len, 0600);
-    snprintf(path, sizeof path, "%s/record.json.minisig", dir);
+    snprintf(path, sizeof path, "%s/record.json", tmp);
+    if (rc == 0)
+        rc = write_new(path, si.record, si.record_len, 0600);
+    snprintf(path, sizeof path, "%s/record.json.minisig", tmp);
     if (rc == 0)
         rc = write_new(path, si.signature, strlen(si.signature), 0644);
     if (msig_pubkey_parse(&pk, pub.minisign_pubkey,
                           strlen(pub.minisign_pubkey)) != 0)
         rc = EXIT_ERROR;
     msig_pubkey_file(pubtext, &pk);
-    snprintf(path, sizeof path, "%s/minisign.pub", dir);
+    snprintf(path, sizeof path, "%s/minisign.pub", tmp);
     if (rc == 0)
         rc = write_new(path, pubtext, strlen(pubtext), 0644);
     if (rc == 0 &&
@@ -334,14 +428,31 @@ static int seal_export(vault *v, int64_t id, const char *dir)
                            "l.incident_id = ?1 ORDER BY ev.uuid",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
-        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+        while (rc == 0 && !export_stop && sqlite3_step(st) == SQLITE_ROW)
             rc = export_evidence(&x, sqlite3_column_int64(st, 0));
     }
     sqlite3_finalize(st);
-    snprintf(path, sizeof path, "%s/SHA256SUMS", dir);
-    if (rc == 0)
+    snprintf(path, sizeof path, "%s/SHA256SUMS", tmp);
+    if (rc == 0 && !export_stop)
         rc = write_new(path, x.sums ? x.sums : "", x.sums_len, 0644);
     free(x.sums);
+    if (rc == 0 && export_stop) {
+        cli_error("interrupted: nothing was exported");
+        rc = EXIT_ERROR;
+    }
+    if (rc == 0 && publish_dir(tmp, dir) != 0) {
+        cli_error("cannot create the directory '%s': %s%s", dir,
+                  strerror(errno),
+                  errno == EEXIST || errno == ENOTEMPTY
+                      ? " (give a new directory name)"
+                      : "");
+        rc = EXIT_ERROR;
+    }
+    if (rc != 0)
+        remove_tree(tmp);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     if (rc == 0) {
         snprintf(detail, sizeof detail, "seal %s exported to a directory",
                  si.uuid);

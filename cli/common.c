@@ -385,3 +385,12 @@ void cli_progress_done(void)
         fputs("\r\033[K", stderr);
     progress_shown = 0;
 }
+
+int cli_publish(const char *tmp, const char *final)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return -1;
+    return link(tmp, final); /* the caller removes tmp */
+}

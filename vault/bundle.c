@@ -10,6 +10,7 @@
  * manifest-sha256.txt, tagmanifest-sha256.txt and its minisign signature.
  * Only ciphertext is ever written to disk.
  */
+#define _GNU_SOURCE
 #include "bundle.h"
 
 #include <archive.h>
@@ -18,6 +19,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <nettle/sha2.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -141,8 +143,9 @@ static void *wq_main(void *arg)
         if (q->count == 0)
             break;
         t = q->tail;
+        int skip = q->err;
         pthread_mutex_unlock(&q->mu);
-        int bad = q->err ? 1 : age_enc_update(q->enc, q->buf[t], q->len[t]);
+        int bad = skip ? 1 : age_enc_update(q->enc, q->buf[t], q->len[t]);
         pthread_mutex_lock(&q->mu);
         if (bad)
             q->err = 1;
@@ -491,8 +494,11 @@ static const char custody_sql[] =
     "incident WHERE id IN " SEL " UNION ALL SELECT uuid FROM actor WHERE id "
     "IN " EX_ACTORS " UNION ALL SELECT uuid FROM source WHERE id IN "
     EX_SOURCES " UNION ALL SELECT uuid FROM evidence WHERE id IN (SELECT "
-    "evidence_id FROM evidence_link WHERE incident_id IN " SEL ")) ORDER BY "
-    "seq";
+    "evidence_id FROM evidence_link WHERE incident_id IN " SEL ")) AND NOT "
+    "(?2 AND (EXISTS (SELECT 1 FROM actor a4 WHERE a4.confidential AND "
+    "instr(custody.detail, a4.uuid) > 0) OR EXISTS (SELECT 1 FROM source s4 "
+    "WHERE (s4.confidential OR s4.consent = 'no') AND instr(custody.detail, "
+    "s4.uuid) > 0))) ORDER BY seq";
 
 static const char seals_sql[] =
     "SELECT i.uuid, sl.record, sl.signature FROM seal sl JOIN incident i ON "
@@ -504,10 +510,43 @@ static const char evidence_sql[] =
     "evidence ev WHERE ev.id IN (SELECT evidence_id FROM evidence_link WHERE "
     "incident_id IN " SEL ") ORDER BY ev.uuid";
 
-/* ev_bag_name(uuid, name): "data/evidence/<uuid8>-<name>", the name with
- * '/', '\\', '%' and control characters as '_', no leading '.', at most 100
- * bytes cut at a character boundary. '%' is avoided so that the manifest
- * stays checkable with sha256sum -c. */
+/* Length of the valid UTF-8 sequence at p (1-4); minus its length for a
+ * valid character a file name must not show (C1 controls, direction
+ * marks); 0 if it is not valid UTF-8. */
+static int utf8_seq(const unsigned char *p)
+{
+    int n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2
+                               : (p[0] & 0xf0) == 0xe0 ? 3
+                               : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    uint32_t c;
+
+    if (n <= 1)
+        return n;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    c = n == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
+      : n == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
+                     (p[2] & 0x3f)
+               : (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
+                     (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+    if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
+        (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+        (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    /* C1 controls and the marks that reorder how a name displays
+     * (U+200E/F, U+202A-E, U+2066-9): "photo<RLO>gpj.exe" */
+    if ((c >= 0x80 && c <= 0x9f) || c == 0x200e || c == 0x200f ||
+        (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+        return -n;
+    return n;
+}
+
+/* ev_bag_name(uuid, name): "data/evidence/<uuid8>-<name>", the name valid
+ * UTF-8 (anything else, '/', '\\', '%', control characters and
+ * direction marks as '_'), no leading '.', at most 100 bytes, cut between
+ * characters. '%' is avoided so that the manifest stays checkable with
+ * sha256sum -c. */
 static void fn_bag_name(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
     const char *uuid = (const char *)sqlite3_value_text(argv[0]);
@@ -516,15 +555,24 @@ static void fn_bag_name(sqlite3_context *cx, int argc, sqlite3_value **argv)
     size_t n = 0;
 
     (void)argc;
-    for (; name && *name && n < 100; name++)
-        safe[n++] = (*name < 0x20 || *name == 0x7f || *name == '/' ||
-                     *name == '\\' || *name == '%')
-                        ? '_'
-                        : (char)*name;
-    while (n > 0 && n == 100 && ((unsigned char)safe[n - 1] & 0xc0) == 0x80)
-        n--; /* a cut sequence */
-    if (n > 0 && ((unsigned char)safe[n - 1] & 0xc0) == 0xc0)
-        n--;
+    while (name && *name) {
+        int q = utf8_seq(name);
+        size_t k = (size_t)(q < 0 ? -q : q);
+        if (q <= 0 || (k == 1 && (*name < 0x20 || *name == 0x7f ||
+                                  *name == '/' || *name == '\\' ||
+                                  *name == '%'))) {
+            if (n + 1 > 100)
+                break;
+            safe[n++] = '_';
+            name += k ? k : 1;
+            continue;
+        }
+        if (n + k > 100)
+            break;
+        memcpy(safe + n, name, k);
+        n += k;
+        name += k;
+    }
     safe[n] = '\0';
     if (n == 0 || safe[0] == '.') {
         memmove(safe + 1, safe, n + 1);
@@ -550,6 +598,13 @@ static void fn_pseudonym(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
     snprintf(out, sizeof out, "anonymised-%s", hex);
     sqlite3_result_text(cx, out, -1, SQLITE_TRANSIENT);
+}
+
+/* The pseudonym key handed to SQLite, wiped when the function goes. */
+static void pseudonym_key_free(void *p)
+{
+    sodium_memzero(p, 32);
+    sqlite3_free(p);
 }
 
 /* ---- selection -------------------------------------------------------------- */
@@ -595,11 +650,13 @@ static int select_incidents(vault *v, const bundle_export_opts *o, char **sel,
     *sel = malloc(cap);
     if (!*sel)
         return err_set(e, EV_ERR_NOMEM, "out of memory");
-    strcpy(*sel, "[]"); /* len 1: the closing bracket is rewritten */
+    snprintf(*sel, cap, "[]"); /* len 1: the closing bracket is rewritten */
     for (size_t i = 0; rc == 0 && i < o->nincidents; i++) {
         if (sqlite3_prepare_v2(db, "SELECT id FROM incident WHERE id = ?1",
-                               -1, &st, NULL) != SQLITE_OK)
-            return vault_sqlerr(v, sqlite3_errcode(db), "choosing", e);
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = vault_sqlerr(v, sqlite3_errcode(db), "choosing", e);
+            break;
+        }
         sqlite3_bind_int64(st, 1, o->incidents[i]);
         rc = sel_add_stmt(v, st, sel, &len, &cap, e);
         sqlite3_finalize(st);
@@ -903,6 +960,9 @@ static const char readme_fmt[] =
     "custody entries of these records, each signed by the sender), seals/\n"
     "(sealed records and their minisign signatures: minisign -Vm\n"
     "seals/UUID.json -p sender.pub).\n"
+    "\n"
+    "records.csv holds text as it was recorded: import it into a spreadsheet\n"
+    "as text, since a cell beginning with = + - or @ could act as a formula.\n"
     "%s";
 
 static int add_tagfiles(exporter *x, const identity_public *pub,
@@ -1013,6 +1073,18 @@ static int partner_keys(vault *v, const bundle_export_opts *o, uint8_t **pks,
     return 0;
 }
 
+/* Give the complete file tmp its final name, never replacing a file:
+ * rename without replace where the file system has it, else a hard link
+ * (vfat and exfat, common on USB sticks, have no hard links). */
+static int publish(const char *tmp, const char *final)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return -1;
+    return link(tmp, final);
+}
+
 static int out_write_all(int fd, const char *s, size_t len)
 {
     while (len > 0) {
@@ -1033,11 +1105,12 @@ int bundle_export(vault *v, const bundle_export_opts *o,
     identity *id = vault_identity(v);
     identity_public pub;
     exporter x;
-    uint8_t *pks = NULL, pkey[32];
+    uint8_t *pks = NULL, pkey[32], *pheap = NULL;
     char when[REC_TIMELEN + 1], *sel = NULL, *sigpath = NULL;
     char sig[MSIG_SIGFILE_MAX], trusted[400], detail[300];
     outfile sigf;
     struct stat sb;
+    locale_t utf8 = (locale_t)0, prev_locale = (locale_t)0;
     int rc, arc = 0, linked = 0;
 
     memset(res, 0, sizeof *res);
@@ -1075,9 +1148,12 @@ int bundle_export(vault *v, const bundle_export_opts *o,
     if (sqlite3_create_function(vault_db(v), "ev_bag_name", 2,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 fn_bag_name, NULL, NULL) != SQLITE_OK ||
-        sqlite3_create_function(vault_db(v), "ev_pseudonym", 1,
-                                SQLITE_UTF8 | SQLITE_DETERMINISTIC, pkey,
-                                fn_pseudonym, NULL, NULL) != SQLITE_OK) {
+        !(pheap = sqlite3_malloc(32)) ||
+        (memcpy(pheap, pkey, 32),
+         sqlite3_create_function_v2(vault_db(v), "ev_pseudonym", 1,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, pheap,
+                                    fn_pseudonym, NULL, NULL,
+                                    pseudonym_key_free)) != SQLITE_OK) {
         rc = err_set(e, EV_ERR_INTERNAL, "cannot register SQL functions");
         goto out;
     }
@@ -1101,7 +1177,7 @@ int bundle_export(vault *v, const bundle_export_opts *o,
     arc = o->npartners ? age_enc_new_x25519(&x.enc, pks, o->npartners,
                                             out_write, &x.out)
                        : age_enc_new_scrypt(&x.enc, o->passphrase,
-                                            strlen(o->passphrase),
+                                            o->passphrase_len,
                                             o->scrypt_log_n
                                                 ? o->scrypt_log_n
                                                 : AGE_SCRYPT_LOGN_DEFAULT,
@@ -1116,6 +1192,11 @@ int bundle_export(vault *v, const bundle_export_opts *o,
         rc = err_set(e, EV_ERR_NOMEM, "cannot start the bundle writer");
         goto out;
     }
+    /* libarchive's pax writer converts names through the locale: give it
+     * UTF-8 (names were made valid UTF-8 by ev_bag_name) */
+    utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (utf8)
+        prev_locale = uselocale(utf8);
     x.ar = archive_write_new();
     if (!x.ar || archive_write_set_format_pax_restricted(x.ar) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(x.ar, 1) != ARCHIVE_OK ||
@@ -1177,13 +1258,13 @@ int bundle_export(vault *v, const bundle_export_opts *o,
         goto out;
     }
     /* both appear only when complete; never over an existing file */
-    if (link(x.out.tmp, o->out_path) != 0) {
+    if (publish(x.out.tmp, o->out_path) != 0) {
         rc = err_set(e, errno == EEXIST ? EV_ERR_EXISTS : EV_ERR_IO,
                      "cannot create '%s': %s", o->out_path, strerror(errno));
         goto out;
     }
     linked = 1;
-    if (link(sigf.tmp, sigpath) != 0) {
+    if (publish(sigf.tmp, sigpath) != 0) {
         rc = err_set(e, errno == EEXIST ? EV_ERR_EXISTS : EV_ERR_IO,
                      "cannot create '%s': %s", sigpath, strerror(errno));
         goto out;
@@ -1206,7 +1287,14 @@ out:
             archive_write_fail(x.ar);
         archive_write_free(x.ar);
     }
+    if (utf8) {
+        uselocale(prev_locale);
+        freelocale(utf8);
+    }
     wq_stop(&x.q, 0); /* a writer still running, or its buffers */
+    if (pheap) /* frees and wipes the key */
+        sqlite3_create_function_v2(vault_db(v), "ev_pseudonym", 1,
+                                   SQLITE_UTF8, NULL, NULL, NULL, NULL, NULL);
     age_enc_free(x.enc);
     out_discard(&x.out);
     out_discard(&sigf);

@@ -28,7 +28,8 @@ typedef struct bundle_export_opts {
     /* to whom: partner names, or a passphrase (scrypt) */
     const char *const *partners;
     size_t npartners;
-    const char *passphrase; /* NUL-terminated; NULL when partners */
+    const char *passphrase; /* NULL when partners */
+    size_t passphrase_len;
     int scrypt_log_n;       /* 0: the default (18) */
     const char *out_path;   /* FILE; FILE.minisig is written beside it */
     bundle_progress_fn progress;

@@ -149,10 +149,9 @@ static int make(vault *v, int new_vault, ev_err *e)
     vault_id_hex(v, vid);
     if (new_vault)
         rc = custody_append(v, "create", "vault", vid, "vault created", e);
-    {
+    if (rc == 0) {
         identity_public pub;
-        if (rc == 0)
-            rc = identity_get_public(v, &pub, e);
+        rc = identity_get_public(v, &pub, e);
         memcpy(keyid, pub.key_id, sizeof keyid);
         snprintf(detail, sizeof detail, "signing key %s%s", keyid,
                  new_vault ? "" : " (added to an existing vault)");

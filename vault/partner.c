@@ -72,7 +72,14 @@ int partner_add(vault *v, const char *name, const identity_card_info *info,
             return err_set(e, EV_ERR_INVALID,
                            "that minisign public key is not a usable "
                            "Ed25519 key");
-        if (sodium_memcmp(info->box_pk, zero, 32) == 0)
+        uint8_t sk[32], shared[32];
+        randombytes_buf(sk, sizeof sk);
+        /* a low-order key gives no shared secret: age could never use it */
+        int bad = sodium_memcmp(info->box_pk, zero, 32) == 0 ||
+                  crypto_scalarmult(shared, sk, info->box_pk) != 0;
+        sodium_memzero(sk, sizeof sk);
+        sodium_memzero(shared, sizeof shared);
+        if (bad)
             return err_set(e, EV_ERR_INVALID,
                            "that age recipient is not a usable X25519 key");
     }

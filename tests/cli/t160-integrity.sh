@@ -876,6 +876,16 @@ tamper sealswap "UPDATE seal SET sha256 = zeroblob(32) WHERE uuid = '$SEAL1'" &&
 tamper many "UPDATE incident SET title = 'forged' WHERE id = $I1; UPDATE custody SET detail = 'x' WHERE seq = 3; UPDATE chunk SET data = CAST(upper(CAST(data AS TEXT)) AS BLOB) WHERE blob_id = $EVB" &&
     verify_names many "three things tampered at once" "$U1" "entry 3 " "$EU1"
 
+# An export that fails half way (here: evidence that no longer matches its
+# hash) leaves neither the directory nor its hidden work directory.
+cp clean t-export
+"$EVAULT_TAMPER" t-export p "UPDATE chunk SET data = CAST(upper(CAST(data AS TEXT)) AS BLOB) WHERE blob_id = $EVB" 2>tamper.err
+expect_exit 4 "seal --export of tampered evidence fails" -- \
+    evault -f t-export seal --export "$I1" -o failed-export
+check "... and leaves no directory" -- test ! -e failed-export
+check "... and no hidden work directory with plaintext" -- \
+    test -z "$(ls -A | grep 'failed-export.evault-partial')"
+
 check "the clean copy still verifies" -- \
     test "$(evault -f clean verify >/dev/null 2>&1; echo $?)" = 0
 

@@ -112,6 +112,24 @@ check "... and minisign verifies it" -- eval 'minisign -Vm "$seal" -p sender.pub
 expect_exit 0 "the export is in the custody log" -- evault log --object "$BID" --json
 check "... as 'export bundle'" -- json_is out '$.entries[0].action' export
 
+# --- hostile evidence names -------------------------------------------------------
+printf 'cyrillic\n' >"фото.jpg"
+printf 'invalid utf-8\n' >"$(printf 'bad\377\376.bin')"
+printf 'direction mark\n' >"$(printf 'photo\342\200\256gpj.exe')"
+run_cmd evault incident add --title "Names" --type other
+NID=$(cat out)
+run_cmd evault evidence add "$NID" "фото.jpg" "$(printf 'bad\377\376.bin')" \
+    "$(printf 'photo\342\200\256gpj.exe')"
+expect_exit 0 "export of evidence with Cyrillic, invalid UTF-8 and RLO names" -- \
+    evault export --to P --incident "$NID" -o names.age
+NBID=$(cat out)
+mkdir n && (cd n && age -d -i ../partner.key ../names.age | tar xf -)
+check "... the Cyrillic name is kept" -- eval 'ls n/bundle-*/data/evidence/ | grep -q "фото.jpg"'
+check "... invalid bytes became '_'" -- eval 'ls n/bundle-*/data/evidence/ | grep -q "bad__.bin"'
+check "... the right-to-left override became '_'" -- eval 'ls n/bundle-*/data/evidence/ | grep -q "photo_gpj.exe"'
+check "... and the manifest checks" -- \
+    eval '(cd n/bundle-*/ && sha256sum -c --quiet manifest-sha256.txt)'
+
 # --- a changed byte fails every check --------------------------------------------
 cp b.age t.age
 flip_byte t.age 2000
@@ -133,6 +151,14 @@ check "redacted: a consenting source stays" -- contains "$RR" "News item"
 check "redacted: the seal covering the withheld source is withheld" -- \
     test -z "$(ls "y/bundle-$RID/data/seals" 2>/dev/null)"
 check "redacted: says so" -- json_type_is "$RR" '$.redacted' true
+HIDDEN_A=$(evault sql "SELECT uuid FROM actor WHERE name = 'Hidden Witness'" | sed -n 2p)
+HIDDEN_S=$(evault sql "SELECT uuid FROM source WHERE title = 'Private talk'" | sed -n 2p)
+check "redacted: no custody entry names the withheld actor" -- \
+    lacks "y/bundle-$RID/data/custody.jsonl" "$HIDDEN_A"
+check "redacted: nor the withheld source" -- \
+    lacks "y/bundle-$RID/data/custody.jsonl" "$HIDDEN_S"
+check "unredacted, they are there (the check can fail)" -- \
+    contains "$B/data/custody.jsonl" "$HIDDEN_A"
 check "redacted: the bag still checks" -- \
     eval '(cd "y/bundle-$RID" && sha256sum -c --quiet manifest-sha256.txt)'
 expect_exit 0 "naming a confidential incident exports it even redacted" -- \
@@ -157,6 +183,11 @@ expect_exit 0 "--to-passphrase with --bundle-passphrase-file" -- \
     evault export --to-passphrase --bundle-passphrase-file bp --incident 1 -o pp.age
 check "... has one scrypt stanza" -- eval 'head -c 200 pp.age | grep -q -a "^-> scrypt "'
 check "... minisign verifies it" -- eval 'minisign -Vm pp.age -p sender.pub >/dev/null'
+
+printf 'x\000y\n' >nulpass
+expect_exit 1 "a bundle passphrase with a NUL byte is refused" -- \
+    evault export --to-passphrase --bundle-passphrase-file nulpass --incident 1 -o nul.age
+check "... nothing written" -- test ! -e nul.age
 
 # --- refusals leave nothing ----------------------------------------------------------------------
 expect_exit 1 "an existing FILE is never overwritten" -- evault export --to P --all -o b.age
