@@ -174,6 +174,24 @@ ev -f demo.evault seal --export 2 -o sealed-2 --passphrase-file second.pass
 step "   Every action is in the signed, hash-chained custody log:"
 ev -f demo.evault log --passphrase-file second.pass | tail -8
 
+step "9b. Hand over to a partner who uses only the standard tools: their age" \
+    "   and minisign keys, a redacted bundle for them, and the checks they run" \
+    "   without evault (signature first, then decrypt, then the manifests)."
+age-keygen -o partner-age.key 2>/dev/null
+minisign -G -W -f -p partner.pub -s partner.key >/dev/null 2>&1
+ev -f demo.evault partner add "Partner NGO" \
+    --age-recipient "$(age-keygen -y partner-age.key)" \
+    --minisign-key partner.pub --yes --passphrase-file second.pass
+ev -f demo.evault identity --minisign-pubkey sender.pub \
+    --passphrase-file second.pass >/dev/null
+ev -f demo.evault export --to "Partner NGO" --all --redact -o handover.age \
+    --passphrase-file second.pass
+minisign -Vm handover.age -p sender.pub
+mkdir received && (cd received && age -d -i ../partner-age.key ../handover.age | tar xf -)
+(cd received/bundle-* && sha256sum -c --quiet manifest-sha256.txt && echo "manifest: every file OK" &&
+    minisign -Vm tagmanifest-sha256.txt -p ../../sender.pub)
+ev bag check received/bundle-*
+
 step "10. Verify: authenticate every page, run SQLite's integrity_check," \
     "   compare the keyslots with the vault's own record of them, re-hash" \
     "   the evidence, and check the seals and the custody log."
