@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/tmpdir.h"
 #include "../../crypto/bech32.h"
 #include "../../crypto/msig.h"
 
@@ -137,36 +138,14 @@ static int have_tool(const char *tool, const char *version_flag)
 
 static int group_setup(void **state)
 {
-    const char *tmp = getenv("TMPDIR");
-    int n;
     (void)state;
-
-    n = snprintf(g_dir, sizeof g_dir, "%s/test_msig.XXXXXX",
-                 tmp && *tmp ? tmp : "/tmp");
-    if (n < 0 || (size_t)n >= sizeof g_dir || !mkdtemp(g_dir))
-        return -1;
-    return 0;
+    return test_tmpdir_make(g_dir, sizeof g_dir, "test_msig");
 }
 
 static int group_teardown(void **state)
 {
-    DIR *d = opendir(g_dir);
-    struct dirent *e;
-    char p[1200];
-    int n;
     (void)state;
-
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        n = snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-        if (n > 0 && (size_t)n < sizeof p)
-            unlink(p);
-    }
-    closedir(d);
-    return rmdir(g_dir);
+    return test_tmpdir_remove(g_dir);
 }
 
 /* ---- bech32 -------------------------------------------------------------- */
