@@ -101,6 +101,11 @@ $(BUILD)/fuzz/fuzz_age: tests/fuzz/fuzz_age.c crypto/age.c crypto/age.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_age.c crypto/age.c \
 	  $$(pkg-config --cflags --libs libsodium)
 
+$(BUILD)/fuzz/fuzz_bag: tests/fuzz/fuzz_bag.c vault/bag.c vault/bag.h vault/report.c vault/err.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_bag.c vault/bag.c \
+	  vault/report.c vault/err.c $$(pkg-config --cflags --libs nettle)
+
 # `make fuzz`: each target for FUZZ_SECONDS (default 300), corpus kept in
 # $(BUILD)/fuzz/corpus-NAME (new inputs never land in the tracked seeds).
 fuzz: deps $(FUZZ_BIN)
