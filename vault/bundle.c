@@ -1107,7 +1107,7 @@ int bundle_export(vault *v, const bundle_export_opts *o,
     exporter x;
     uint8_t *pks = NULL, pkey[32], *pheap = NULL;
     char when[REC_TIMELEN + 1], *sel = NULL, *sigpath = NULL;
-    char sig[MSIG_SIGFILE_MAX], trusted[400], detail[300];
+    char sig[MSIG_SIGFILE_MAX], trusted[400], detail[1000];
     outfile sigf;
     struct stat sb;
     locale_t utf8 = (locale_t)0, prev_locale = (locale_t)0;
@@ -1270,12 +1270,22 @@ int bundle_export(vault *v, const bundle_export_opts *o,
         goto out;
     }
     linked = 2;
-    snprintf(detail, sizeof detail,
-             "bundle %s: %llu incidents, %llu evidence files, %s%s", res->uuid,
-             (unsigned long long)res->incidents,
-             (unsigned long long)res->evidence,
-             o->npartners ? "to partners" : "to a passphrase",
-             o->redact ? ", redacted" : "");
+    {
+        /* what went out and to whom (partner names) */
+        int n = snprintf(detail, sizeof detail,
+                         "bundle %s: %llu incidents, %llu evidence files, "
+                         "%llu bytes%s, to %s",
+                         res->uuid, (unsigned long long)res->incidents,
+                         (unsigned long long)res->evidence,
+                         (unsigned long long)res->bundle_bytes,
+                         o->redact ? ", redacted" : "",
+                         o->npartners ? "partners" : "a passphrase");
+        for (size_t i = 0; i < o->npartners && n > 0 &&
+                           (size_t)n < sizeof detail;
+             i++)
+            n += snprintf(detail + n, sizeof detail - (size_t)n, "%s'%s'",
+                          i ? ", " : " ", o->partners[i]);
+    }
     rc = custody_record(v, "export", "bundle", res->uuid, detail, e);
 out:
     if (rc != 0 && linked >= 1)

@@ -111,6 +111,7 @@ check "the sealed incident's record is in data/seals" -- test -s "$seal"
 check "... and minisign verifies it" -- eval 'minisign -Vm "$seal" -p sender.pub >/dev/null'
 expect_exit 0 "the export is in the custody log" -- evault log --object "$BID" --json
 check "... as 'export bundle'" -- json_is out '$.entries[0].action' export
+check "... naming the partner it went to" -- contains out "to partners 'P'"
 
 # --- hostile evidence names -------------------------------------------------------
 printf 'cyrillic\n' >"фото.jpg"
