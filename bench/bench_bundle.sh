@@ -25,17 +25,8 @@ EVAULT=$PWD/$BUILD/evault
 HELPER=$PWD/$BUILD/bench/bench_store
 TIME=/usr/bin/time
 
-note() { printf 'bench_bundle: %s\n' "$*" >&2; }
-die() { note "$*"; exit 1; }
-median() {
-    sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) exit;
-              if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
-              else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-now_ns() { date +%s%N; }
-secs_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'; }
-verdict() { awk -v x="$1" -v l="$2" 'BEGIN { if (x == "") print "n/a"; else print (x <= l) ? "PASS" : "MISS" }'; }
+BENCH_NAME=bench_bundle
+. bench/lib.sh
 
 for t in age age-keygen minisign tar; do
     command -v "$t" >/dev/null || die "$t is needed (make deps)"

@@ -48,12 +48,12 @@ int main(int argc, char **argv)
 {
     char path[4096];
     double entry[ROUNDS], add[ROUNDS], rec[ROUNDS];
-    int n = argc > 2 ? atoi(argv[2]) : 200;
+    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 200;
     kdf_params kp;
     vault *v = NULL;
     ev_err e;
 
-    if (argc < 2 || n <= 0 || sodium_init() < 0) {
+    if (argc < 2 || n <= 0 || n > 1000000 || sodium_init() < 0) {
         fprintf(stderr, "usage: bench_custody DIR [N]\n");
         return 2;
     }

@@ -38,23 +38,13 @@ static char g_dir[1024];
 
 static void tpath(char *out, size_t size, const char *name)
 {
-    int n = snprintf(out, size, "%s/%s", g_dir, name);
-    assert_true(n > 0 && (size_t)n < size);
+    assert_int_equal(test_path(out, size, g_dir, name), 0);
 }
 
 static void put_file(const char *name, const void *data, size_t len,
                      mode_t mode)
 {
-    char p[1200];
-    int fd;
-
-    tpath(p, sizeof p, name);
-    if (unlink(p) != 0)
-        assert_int_equal(errno, ENOENT);
-    fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    assert_int_equal(close(fd), 0);
+    assert_int_equal(test_put_file(g_dir, name, data, len, mode), 0);
 }
 
 /* Read a whole (small) file into buf, NUL-terminated. Returns its length. */
