@@ -1,6 +1,6 @@
 /*
- * cmd_bundle: `evault export`, handover bundles for partners
- * (vault/bundle.h).
+ * cmd_bundle: `evault export` and `evault import-bundle`, handover bundles
+ * for and from partners (vault/bundle.h, vault/receive.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "../vault/bundle.h"
 #include "../vault/rec.h"
+#include "../vault/receive.h"
 #include "cli.h"
 #include "json.h"
 
@@ -158,6 +159,128 @@ static int cmd_export(int argc, char **argv)
     return EXIT_OK;
 }
 
+static void print_findings(const report *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        cli_error("  %s", r->items[i]);
+}
+
+static int cmd_import_bundle(int argc, char **argv)
+{
+    enum { O_FROM = 0x100, O_NOSIG, O_PASSFILE };
+    static const struct option opts[] = {
+        {"from", required_argument, NULL, O_FROM},
+        {"no-signature", no_argument, NULL, O_NOSIG},
+        {"bundle-passphrase-file", required_argument, NULL, O_PASSFILE},
+        {NULL, 0, NULL, 0},
+    };
+    const char *passfile = NULL;
+    receive_opts o;
+    receive_result res;
+    secret pass = {NULL, 0};
+    report r = {0};
+    vault *v = NULL;
+    ev_err e;
+    int c, rc;
+
+    memset(&o, 0, sizeof o);
+    while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+        switch (c) {
+        case O_FROM: o.partner = optarg; break;
+        case O_NOSIG: o.no_signature = 1; break;
+        case O_PASSFILE: passfile = optarg; break;
+        default: return cli_usage("import-bundle", 0);
+        }
+    }
+    if (g_cli.help)
+        return cli_usage("import-bundle", 1);
+    if (optind + 1 != argc || !o.partner) {
+        cli_error("give the bundle FILE and --from PARTNER (the sender, as "
+                  "in 'evault partner list')");
+        return EXIT_USAGE;
+    }
+    o.path = argv[optind];
+    if (passfile) {
+        /* the bundle's own passphrase, never the vault's sources */
+        const char *saved = g_cli.new_pass_file;
+        g_cli.new_pass_file = passfile;
+        rc = cli_read_new_secret(&pass, 0);
+        g_cli.new_pass_file = saved;
+        if (rc != 0)
+            return rc;
+        o.passphrase = pass.buf;
+        o.passphrase_len = pass.len;
+    }
+    o.progress = cli_progress;
+    o.progress_arg = "importing";
+    if ((rc = cli_open_vault(&v)) != 0) {
+        secret_free(&pass);
+        return rc;
+    }
+    err_clear(&e);
+    rc = receive_bundle(v, &o, &res, &r, &e);
+    cli_progress_done();
+    vault_close(v);
+    secret_free(&pass);
+    if (rc != 0) {
+        rc = cli_fail(&e);
+        if (r.n > 1)
+            print_findings(&r);
+        if (e.code == EV_ERR_INTEGRITY)
+            cli_error("the bundle was refused: nothing was imported");
+        report_clear(&r);
+        return rc;
+    }
+    report_clear(&r);
+    if (g_cli.json) {
+        json_doc *d = json_new(0);
+        if (!d)
+            return EXIT_ERROR;
+        json_str(d, "$.bundle", res.uuid);
+        json_str(d, "$.partner", o.partner);
+        json_str(d, "$.sender_vault_id", res.sender_vault_id);
+        json_str(d, "$.sender_name", res.sender_name);
+        json_bool(d, "$.already_imported", res.already);
+        json_str(d, "$.received", res.received);
+        json_bool(d, "$.signature_checked", res.signature_checked);
+        json_int(d, "$.incidents", (int64_t)res.incidents);
+        json_int(d, "$.actors", (int64_t)res.actors);
+        json_int(d, "$.sources", (int64_t)res.sources);
+        json_int(d, "$.evidence", (int64_t)res.evidence);
+        json_int(d, "$.new_contents", (int64_t)res.new_contents);
+        json_int(d, "$.seals", (int64_t)res.seals);
+        json_int(d, "$.already_present", (int64_t)res.present);
+        json_int(d, "$.ignored_files", (int64_t)res.ignored);
+        json_int(d, "$.bundle_bytes", (int64_t)res.bytes);
+        json_print(d);
+        json_free(d);
+        return EXIT_OK;
+    }
+    puts(res.uuid);
+    if (res.already) {
+        fprintf(stderr, "evault: bundle %s was already imported on %s: "
+                "nothing changed\n", res.uuid, res.received);
+        return EXIT_OK;
+    }
+    fprintf(stderr,
+            "evault: imported bundle %s from '%s': %llu incidents, %llu "
+            "actors, %llu sources, %llu evidence files (%llu new contents), "
+            "%llu seals; %llu records were here already\n",
+            res.uuid, o.partner, (unsigned long long)res.incidents,
+            (unsigned long long)res.actors, (unsigned long long)res.sources,
+            (unsigned long long)res.evidence,
+            (unsigned long long)res.new_contents,
+            (unsigned long long)res.seals, (unsigned long long)res.present);
+    if (res.ignored)
+        fprintf(stderr, "evault: %llu payload file(s) that no record refers "
+                "to were checked but not imported\n",
+                (unsigned long long)res.ignored);
+    if (!res.signature_checked)
+        fprintf(stderr, "evault: warning: the signatures were NOT checked "
+                "(--no-signature); the log says so\n");
+    return EXIT_OK;
+}
+
 const struct command bundle_commands[] = {
     {"export", cmd_export, "write a signed, encrypted bundle for partners",
      "usage: evault [-f FILE] export (--to PARTNER... | --to-passphrase\n"
@@ -177,5 +300,20 @@ const struct command bundle_commands[] = {
      "--incident. Contact details are never exported. Prints the bundle id.\n"
      "A partner checks it with minisign, age, tar and sha256sum alone (see\n"
      "README.txt inside). Logged.\n"},
+    {"import-bundle", cmd_import_bundle, "check and import a partner's bundle",
+     "usage: evault [-f FILE] import-bundle BUNDLE --from PARTNER\n"
+     "                 [--no-signature] [--bundle-passphrase-file F]\n"
+     "\n"
+     "Check BUNDLE.minisig against PARTNER's key before decrypting anything,\n"
+     "decrypt BUNDLE (to this vault's identity, or with the passphrase in\n"
+     "F), read the bag in it entry by entry (only regular files and\n"
+     "directories at safe relative paths, sizes against Payload-Oxum, every\n"
+     "SHA-256 against the manifests, the tag manifest signed by PARTNER)\n"
+     "and import its records, evidence and the sender's seals in one\n"
+     "transaction, with the bundle as their provenance. Any problem: exit 4,\n"
+     "nothing imported. A bundle imported before changes nothing. Records\n"
+     "already in the vault (same UUID) are kept as they are.\n"
+     "--no-signature imports a bundle without (or with a bad) signature;\n"
+     "the custody log records that. Prints the bundle id.\n"},
     {NULL, NULL, NULL, NULL},
 };

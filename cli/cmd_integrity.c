@@ -20,6 +20,7 @@
 #include "../vault/identity.h"
 #include "../vault/rec.h"
 #include "../vault/report.h"
+#include "../vault/receive.h"
 #include "../vault/seal.h"
 #include "../vault/store.h"
 #include "cli.h"
@@ -522,6 +523,7 @@ typedef struct verify_all {
     vault_check_result c;
     report r;
     uint64_t files, bytes, files_bad, seals, seals_bad, entries, entries_bad;
+    uint64_t received, received_bad; /* seals received in bundles */
 } verify_all;
 
 static void verify_json(const verify_all *a, int ok)
@@ -548,6 +550,8 @@ static void verify_json(const verify_all *a, int ok)
     json_int(d, "$.evidence.failed", (int64_t)a->files_bad);
     json_int(d, "$.seals.checked", (int64_t)a->seals);
     json_int(d, "$.seals.failed", (int64_t)a->seals_bad);
+    json_int(d, "$.received_seals.checked", (int64_t)a->received);
+    json_int(d, "$.received_seals.failed", (int64_t)a->received_bad);
     json_int(d, "$.custody_log.checked", (int64_t)a->entries);
     json_int(d, "$.custody_log.failed", (int64_t)a->entries_bad);
     for (size_t i = 0; i < a->r.n; i++)
@@ -569,6 +573,9 @@ static int verify_content(vault *v, void *arg, ev_err *e)
     cli_progress_done();
     if (rc == 0)
         rc = seal_verify_all(v, &a->r, &a->seals, &a->seals_bad, e);
+    if (rc == 0)
+        rc = receive_verify_seals(v, &a->r, &a->received, &a->received_bad,
+                                  e);
     if (rc == 0)
         rc = custody_verify(v, &a->r, &a->entries, &a->entries_bad, e);
     return rc;
@@ -604,7 +611,7 @@ static int cmd_verify(int argc, char **argv)
     }
     ok = a.c.bad_pages == 0 && a.c.integrity_ok && a.c.keyslots_ok &&
          a.files_bad == 0 && a.seals_bad == 0 && a.entries_bad == 0 &&
-         a.r.n == 0 && !a.r.oom;
+         a.received_bad == 0 && a.r.n == 0 && !a.r.oom;
     if (g_cli.json) {
         verify_json(&a, ok);
     } else {
@@ -621,6 +628,10 @@ static int cmd_verify(int argc, char **argv)
                (unsigned long long)a.files_bad);
         printf("seals:           %llu checked, %llu failed\n",
                (unsigned long long)a.seals, (unsigned long long)a.seals_bad);
+        if (a.received)
+            printf("received seals:  %llu checked, %llu failed\n",
+                   (unsigned long long)a.received,
+                   (unsigned long long)a.received_bad);
         printf("custody log:     %llu entries checked, %llu failed\n",
                (unsigned long long)a.entries,
                (unsigned long long)a.entries_bad);

@@ -192,6 +192,32 @@ mkdir received && (cd received && age -d -i ../partner-age.key ../handover.age |
     minisign -Vm tagmanifest-sha256.txt -p ../../sender.pub)
 ev bag check received/bundle-*
 
+step "9c. A partner who uses evault too: cards exchanged (each checks the" \
+    "   other's fingerprint by phone), a bundle for their vault, and their" \
+    "   import: signature first, then the bag entry by entry, all or nothing."
+ev -f partner.evault init --name "Partner NGO archive" --kdf interactive \
+    --new-passphrase-file second.pass >/dev/null
+ev -f partner.evault identity --card partner.card --passphrase-file second.pass >/dev/null
+ev -f demo.evault identity --card our.card --passphrase-file second.pass >/dev/null
+ev -f demo.evault partner add "Partner archive" --card partner.card --yes \
+    --passphrase-file second.pass
+ev -f partner.evault partner add "Demo org" --card our.card --yes \
+    --passphrase-file second.pass
+ev -f demo.evault export --to "Partner archive" --incident 2 -o to-archive.age \
+    --passphrase-file second.pass
+ev -f partner.evault import-bundle to-archive.age --from "Demo org" \
+    --passphrase-file second.pass
+ev -f partner.evault incident list --passphrase-file second.pass
+step "   Importing it again changes nothing; a changed byte is refused (exit 4)."
+ev -f partner.evault import-bundle to-archive.age --from "Demo org" \
+    --passphrase-file second.pass
+cp to-archive.age bad.age
+cp to-archive.age.minisig bad.age.minisig
+flip_byte bad.age 300
+ev_fails 4 -f partner.evault import-bundle bad.age --from "Demo org" \
+    --passphrase-file second.pass
+ev -f partner.evault verify --passphrase-file second.pass | tail -3
+
 step "10. Verify: authenticate every page, run SQLite's integrity_check," \
     "   compare the keyslots with the vault's own record of them, re-hash" \
     "   the evidence, and check the seals and the custody log."

@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define QMAX 320           /* a quoted name in a finding */
+#define QMAX BAG_QMAX      /* a quoted name in a finding */
 #define READ_CHUNK 65536   /* bytes per read when hashing or parsing */
 #define BAGIT_TXT_MAX 1024 /* bagit.txt is two short lines */
 #define LABEL_MAX 128
@@ -1080,12 +1080,52 @@ static int tag_value(const char *l, size_t n, const char *label,
 
 /* bagit.txt: exactly "BagIt-Version: 1.0" and
  * "Tag-File-Character-Encoding: UTF-8" (the value in any case). */
+int bag_bagit_check(const char *text, size_t len, report *r)
+{
+    char q[QMAX];
+    const char *val;
+    size_t pos = 0, start, n, vlen, lines = 0, before = r->n;
+
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        report_add(r, "'bagit.txt' begins with a byte order mark");
+        pos = 3;
+    }
+    while (next_line(text, len, &pos, &start, &n)) {
+        const char *l = text + start;
+        if (++lines > 2) {
+            report_add(r, "'bagit.txt' has more than two lines");
+            break;
+        }
+        if (lines == 1 && tag_value(l, n, "BagIt-Version", &val, &vlen)) {
+            if (vlen != 3 || memcmp(val, "1.0", 3) != 0)
+                report_add(r, "'bagit.txt': BagIt version '%s' is not "
+                           "supported (only 1.0)", qname(q, val, vlen));
+        } else if (lines == 1) {
+            report_add(r, "'bagit.txt' line 1 is '%s', not "
+                       "'BagIt-Version: 1.0'", qname(q, l, n));
+        } else if (tag_value(l, n, "Tag-File-Character-Encoding", &val,
+                             &vlen)) {
+            if (vlen != 5 || strncasecmp(val, "UTF-8", 5) != 0)
+                report_add(r, "'bagit.txt': tag file encoding '%s' is not "
+                           "supported (only UTF-8)", qname(q, val, vlen));
+        } else {
+            report_add(r, "'bagit.txt' line 2 is '%s', not "
+                       "'Tag-File-Character-Encoding: UTF-8'",
+                       qname(q, l, n));
+        }
+    }
+    if (lines < 2)
+        report_add(r, "'bagit.txt' has %zu line%s, not two (BagIt-Version "
+                   "and Tag-File-Character-Encoding)", lines,
+                   lines == 1 ? "" : "s");
+    return r->n > before ? -1 : 0;
+}
+
 static void check_bagit(ctx *c)
 {
     struct stat st;
-    char *text = NULL, q[QMAX];
-    const char *val;
-    size_t len, pos = 0, start, n, vlen, lines = 0;
+    char *text = NULL;
+    size_t len;
     int fd = open_top(c, "bagit.txt", &st), rc;
 
     if (fd < 0) {
@@ -1108,38 +1148,7 @@ static void check_bagit(ctx *c)
             report_add(c->r, "cannot read 'bagit.txt': %s", strerror(errno));
         return;
     }
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
-        report_add(c->r, "'bagit.txt' begins with a byte order mark");
-        pos = 3;
-    }
-    while (next_line(text, len, &pos, &start, &n)) {
-        const char *l = text + start;
-        if (++lines > 2) {
-            report_add(c->r, "'bagit.txt' has more than two lines");
-            break;
-        }
-        if (lines == 1 && tag_value(l, n, "BagIt-Version", &val, &vlen)) {
-            if (vlen != 3 || memcmp(val, "1.0", 3) != 0)
-                report_add(c->r, "'bagit.txt': BagIt version '%s' is not "
-                           "supported (only 1.0)", qname(q, val, vlen));
-        } else if (lines == 1) {
-            report_add(c->r, "'bagit.txt' line 1 is '%s', not "
-                       "'BagIt-Version: 1.0'", qname(q, l, n));
-        } else if (tag_value(l, n, "Tag-File-Character-Encoding", &val,
-                             &vlen)) {
-            if (vlen != 5 || strncasecmp(val, "UTF-8", 5) != 0)
-                report_add(c->r, "'bagit.txt': tag file encoding '%s' is not "
-                           "supported (only UTF-8)", qname(q, val, vlen));
-        } else {
-            report_add(c->r, "'bagit.txt' line 2 is '%s', not "
-                       "'Tag-File-Character-Encoding: UTF-8'",
-                       qname(q, l, n));
-        }
-    }
-    if (lines < 2)
-        report_add(c->r, "'bagit.txt' has %zu line%s, not two (BagIt-Version "
-                   "and Tag-File-Character-Encoding)", lines,
-                   lines == 1 ? "" : "s");
+    (void)bag_bagit_check(text, len, c->r);
     free(text);
 }
 
@@ -1364,6 +1373,82 @@ static void manifest_line(ctx *c, int s, const char *name, lread *l)
         c->oom = 1;
 out:
     free(path);
+}
+
+int bag_manifest_parse(const char *text, size_t len, const char *name,
+                       int kind, bag_manifest_fn fn, void *arg, report *r,
+                       ev_err *e)
+{
+    size_t pos = 0, start, n;
+    unsigned long no = 0;
+    char q[QMAX];
+    int rc = 0;
+
+    while (rc == 0 && next_line(text, len, &pos, &start, &n)) {
+        const char *l = text + start;
+        uint8_t dig[BAG_SHA256_LEN];
+        size_t hl = 0, p, plen;
+        char *path = NULL;
+        const char *why;
+        int bad = 0;
+
+        no++;
+        if (n == 0)
+            continue;
+        if (n > BAG_MAX_LINE) {
+            report_add(r, "'%s' line %lu: longer than %d bytes", name, no,
+                       BAG_MAX_LINE);
+            continue;
+        }
+        while (hl < n && l[hl] != ' ' && l[hl] != '\t')
+            hl++;
+        for (p = hl; p < n && (l[p] == ' ' || l[p] == '\t'); p++)
+            ;
+        if (hl == 0 || p == hl || p == n) {
+            report_add(r, "'%s' line %lu: not 'CHECKSUM  PATH'", name, no);
+            continue;
+        }
+        for (size_t k = 0; hl == 2 * BAG_SHA256_LEN && k < BAG_SHA256_LEN;
+             k++) {
+            int hi = hexval(l[2 * k]), lo = hexval(l[2 * k + 1]);
+            bad |= hi < 0 || lo < 0;
+            dig[k] = (uint8_t)((hi & 15) << 4 | (lo & 15));
+        }
+        if (hl != 2 * BAG_SHA256_LEN || bad) {
+            report_add(r, "'%s' line %lu: '%s' is not a SHA-256 digest (64 "
+                       "hex digits)", name, no, qname(q, l, hl));
+            continue;
+        }
+        if (bag_path_decode(l + p, n - p, &path, &plen, e) != 0) {
+            if (e->code == EV_ERR_NOMEM)
+                return EV_ERR_NOMEM;
+            report_add(r, "'%s' line %lu: %s", name, no, e->msg);
+            continue;
+        }
+        if ((why = path_problem(path, plen)) != NULL)
+            report_add(r, "'%s' line %lu: path '%s' %s", name, no,
+                       qname(q, path, plen), why);
+        else if (kind == BAG_MANIFEST_PAYLOAD &&
+                 !(plen > 5 && memcmp(path, "data/", 5) == 0))
+            report_add(r, "'%s' line %lu: path '%s' is not under data/ (a "
+                       "payload manifest lists payload files)", name, no,
+                       qname(q, path, plen));
+        else if (kind == BAG_MANIFEST_TAG && plen >= 4 &&
+                 memcmp(path, "data", 4) == 0 &&
+                 (plen == 4 || path[4] == '/'))
+            report_add(r, "'%s' line %lu: path '%s' is under data/ (a tag "
+                       "manifest lists tag files)", name, no,
+                       qname(q, path, plen));
+        else
+            rc = fn(arg, path, dig, no);
+        free(path);
+    }
+    return rc;
+}
+
+const char *bag_quote(char buf[BAG_QMAX], const char *s, size_t n)
+{
+    return qname(buf, s, n);
 }
 
 static void parse_manifest(ctx *c, int s, const char *name)

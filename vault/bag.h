@@ -53,6 +53,7 @@
 #define BAG_MAX_NAMEBYTES (256u << 20) /* all paths held in memory */
 
 #define BAG_SHA256_LEN 32
+#define BAG_QMAX 320 /* bytes of a name quoted by bag_quote */
 #define BAG_OXUM_MAX 44 /* "bytes.count" with two uint64 and a NUL */
 
 /* The bagit.txt evault writes; bag_check accepts only these two lines (with
@@ -174,6 +175,40 @@ typedef struct bag_tagfile {
  */
 int bag_tagmanifest_add(bag_manifest *m, const bag_tagfile *files, size_t n,
                         ev_err *e);
+
+/* ---- tag files in memory (bundle import reads them from a tar) -------- */
+
+/*
+ * Check bagit.txt text of len bytes: exactly "BagIt-Version: 1.0" and
+ * "Tag-File-Character-Encoding: UTF-8" (LF, CRLF or CR line ends, the
+ * encoding's name in any case, no byte order mark). Findings go to r.
+ * Returns 0 if there were none, -1 otherwise.
+ */
+int bag_bagit_check(const char *text, size_t len, report *r);
+
+/* Called by bag_manifest_parse for each well-formed line: path (decoded,
+ * NUL-terminated, a safe path), its digest and line number. Return 0 to go
+ * on, anything else to stop (returned as is). */
+typedef int (*bag_manifest_fn)(void *arg, const char *path,
+                               const uint8_t sha256[BAG_SHA256_LEN],
+                               unsigned long line);
+
+/*
+ * Parse a SHA-256 manifest (kind BAG_MANIFEST_PAYLOAD: paths under data/,
+ * or BAG_MANIFEST_TAG: paths outside it) held in memory, named name in
+ * findings. Malformed lines (no separator, a digest that is not 64 hex
+ * digits, a bad %-sequence, an unsafe path, a path on the wrong side of
+ * data/, a line over BAG_MAX_LINE bytes) are added to r and skipped;
+ * duplicates are the caller's to find. Returns 0, what fn returned, or
+ * EV_ERR_NOMEM.
+ */
+int bag_manifest_parse(const char *text, size_t len, const char *name,
+                       int kind, bag_manifest_fn fn, void *arg, report *r,
+                       ev_err *e);
+
+/* s (n bytes) fit to quote in a message: control characters, invalid UTF-8
+ * and direction marks escaped, cut beyond BAG_QMAX bytes. OUT: buf. */
+const char *bag_quote(char buf[BAG_QMAX], const char *s, size_t n);
 
 /* ---- validator -------------------------------------------------------------- */
 

@@ -625,7 +625,10 @@ static int inc_write(vault *v, int64_t id, const records_incident *in,
                   &st, e);
     if (rc == 0) {
         rec_now(now);
-        rec_uuid(uuid);
+        if (in->uuid && !id)
+            snprintf(uuid, sizeof uuid, "%s", in->uuid);
+        else
+            rec_uuid(uuid);
         if (id)
             sqlite3_bind_int64(st, 1, id);
         else
@@ -883,7 +886,10 @@ static int actor_write(vault *v, int64_t id, const records_actor *a,
                   &st, e);
     if (rc == 0) {
         rec_now(now);
-        rec_uuid(uuid);
+        if (a->uuid && !id)
+            snprintf(uuid, sizeof uuid, "%s", a->uuid);
+        else
+            rec_uuid(uuid);
         if (id)
             sqlite3_bind_int64(st, 1, id);
         else
@@ -1046,7 +1052,10 @@ static int source_write(vault *v, int64_t id, const records_source *s,
                   &st, e);
     if (rc == 0) {
         rec_now(now);
-        rec_uuid(uuid);
+        if (s->uuid && !id)
+            snprintf(uuid, sizeof uuid, "%s", s->uuid);
+        else
+            rec_uuid(uuid);
         if (id)
             sqlite3_bind_int64(st, 1, id);
         else

@@ -41,6 +41,8 @@ typedef struct records_incident {
     size_t ntags;
     const char *const *untags; /* tags to remove (edit only) */
     size_t nuntags;
+    const char *uuid; /* add only: the sender's UUID (bundle import); NULL:
+                         a new random one */
 } records_incident;
 
 typedef struct records_actor {
@@ -49,12 +51,14 @@ typedef struct records_actor {
     size_t nother;
     int set_other;
     int confidential;
+    const char *uuid; /* add only, as for records_incident */
 } records_actor;
 
 typedef struct records_source {
     const char *kind, *title, *description, *date, *date_precision;
     const char *reliability, *consent, *url; /* url "": none (edit) */
     int confidential;
+    const char *uuid; /* add only, as for records_incident */
 } records_source;
 
 /* Incident list filters; NULL fields filter nothing. since/until are dates

@@ -358,6 +358,57 @@ static const char *const migrations[] = {
     "  added TEXT NOT NULL"
     ");",
     NULL,
+
+    /* 5: bundles received from partners (receive.c): one row per imported
+     * bundle, the provenance of every record it brought, and the sender's
+     * seals, kept byte for byte so that they stay verifiable. All three
+     * are append-only. */
+    "CREATE TABLE bundle_import("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  partner TEXT NOT NULL,"
+    "  partner_key TEXT NOT NULL,"
+    "  sender_vault_id TEXT,"
+    "  sender_name TEXT,"
+    "  bagging_date TEXT,"
+    "  signature_checked INTEGER NOT NULL CHECK (signature_checked IN (0, 1)),"
+    "  received TEXT NOT NULL,"
+    "  bundle_bytes INTEGER NOT NULL,"
+    "  custody BLOB NOT NULL"
+    ");"
+    "CREATE TRIGGER bundle_import_bu BEFORE UPDATE ON bundle_import BEGIN"
+    "  SELECT RAISE(ABORT, 'an import record never changes'); END;"
+    "CREATE TRIGGER bundle_import_bd BEFORE DELETE ON bundle_import BEGIN"
+    "  SELECT RAISE(ABORT, 'an import record never changes'); END;",
+    "CREATE TABLE provenance("
+    "  object_type TEXT NOT NULL CHECK (object_type IN ('incident', 'actor',"
+    "    'source', 'evidence')),"
+    "  object TEXT NOT NULL,"
+    "  bundle_id INTEGER NOT NULL REFERENCES bundle_import(id),"
+    "  UNIQUE (object, bundle_id)"
+    ");" /* not WITHOUT ROWID: SQLite 3.40.1's integrity_check then reports
+            the NOT NULL column outside the key as NULL */
+    "CREATE TRIGGER provenance_bu BEFORE UPDATE ON provenance BEGIN"
+    "  SELECT RAISE(ABORT, 'provenance never changes'); END;"
+    "CREATE TRIGGER provenance_bd BEFORE DELETE ON provenance BEGIN"
+    "  SELECT RAISE(ABORT, 'provenance never changes'); END;",
+    "CREATE TABLE received_seal("
+    "  id INTEGER PRIMARY KEY,"
+    "  bundle_id INTEGER NOT NULL REFERENCES bundle_import(id),"
+    "  incident TEXT NOT NULL CHECK (length(incident) = 36),"
+    "  seal TEXT NOT NULL,"
+    "  sealed_at TEXT NOT NULL,"
+    "  record BLOB NOT NULL,"
+    "  sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+    "  signature TEXT NOT NULL,"
+    "  signer_key TEXT NOT NULL CHECK (length(signer_key) = 56),"
+    "  UNIQUE (incident, sha256)"
+    ");"
+    "CREATE TRIGGER received_seal_bu BEFORE UPDATE ON received_seal BEGIN"
+    "  SELECT RAISE(ABORT, 'a seal never changes'); END;"
+    "CREATE TRIGGER received_seal_bd BEFORE DELETE ON received_seal BEGIN"
+    "  SELECT RAISE(ABORT, 'a seal never changes'); END;",
+    NULL,
 };
 
 #define NTEXTS (sizeof migrations / sizeof migrations[0])

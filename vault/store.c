@@ -623,6 +623,209 @@ out:
     return rc;
 }
 
+/* ---- streaming writer (bundle import) ------------------------------------ */
+
+struct store_blob_writer {
+    vault *v;
+    sqlite3_stmt *ins;
+    uint8_t *buf; /* STORE_CHUNK bytes: rows are whole chunks but the last */
+    size_t fill;
+    int64_t seq;
+    struct stream s;
+};
+
+void store_blob_abort(store_blob_writer *w)
+{
+    if (!w)
+        return;
+    sqlite3_finalize(w->ins);
+    if (w->buf) {
+        sodium_memzero(w->buf, STORE_CHUNK);
+        free(w->buf);
+    }
+    sodium_memzero(w, sizeof *w);
+    free(w);
+}
+
+int store_blob_begin(vault *v, store_blob_writer **out, ev_err *e)
+{
+    store_blob_writer *w = calloc(1, sizeof *w);
+    sqlite3_stmt *blob = NULL;
+    char now[REC_TIMELEN + 1];
+    int rc, src;
+
+    *out = NULL;
+    if (!w || !(w->buf = malloc(STORE_CHUNK))) {
+        store_blob_abort(w);
+        return err_set(e, EV_ERR_NOMEM, "out of memory");
+    }
+    w->v = v;
+    randombytes_buf(w->s.staging, sizeof w->s.staging);
+    rec_now(now);
+    rc = prepare(v, "INSERT INTO blob(sha256, size, chunk_size, created) "
+                    "VALUES (?1, 0, ?2, ?3)", &blob, e);
+    if (rc == 0) {
+        sqlite3_bind_blob(blob, 1, w->s.staging, STORE_HASHLEN, SQLITE_STATIC);
+        sqlite3_bind_int(blob, 2, STORE_CHUNK);
+        sqlite3_bind_text(blob, 3, now, -1, SQLITE_STATIC);
+        if ((src = sqlite3_step(blob)) != SQLITE_DONE)
+            rc = vault_sqlerr(v, src, "storing evidence", e);
+    }
+    sqlite3_finalize(blob);
+    if (rc == 0) {
+        w->s.blob_id = sqlite3_last_insert_rowid(vault_db(v));
+        rc = prepare(v, "INSERT INTO chunk(blob_id, seq, data) VALUES (?1, "
+                        "?2, ?3)", &w->ins, e);
+    }
+    if (rc != 0) {
+        store_blob_abort(w);
+        return rc;
+    }
+    sqlite3_bind_int64(w->ins, 1, w->s.blob_id);
+    *out = w;
+    return 0;
+}
+
+/* Write the buffered chunk as row seq. */
+static int flush_chunk(store_blob_writer *w, ev_err *e)
+{
+    int src;
+
+    if (w->seq == 0)
+        media_type(w->buf, w->fill, w->s.media);
+    sqlite3_bind_int64(w->ins, 2, w->seq);
+    sqlite3_bind_blob(w->ins, 3, w->buf, (int)w->fill, SQLITE_STATIC);
+    src = sqlite3_step(w->ins);
+    sqlite3_reset(w->ins);
+    if (src != SQLITE_DONE)
+        return vault_sqlerr(w->v, src, "storing evidence", e);
+    w->seq++;
+    w->s.size += w->fill;
+    w->fill = 0;
+    return 0;
+}
+
+int store_blob_write(store_blob_writer *w, const uint8_t *buf, size_t len,
+                     ev_err *e)
+{
+    int rc;
+
+    while (len > 0) {
+        size_t k = STORE_CHUNK - w->fill;
+        if (k > len)
+            k = len;
+        memcpy(w->buf + w->fill, buf, k);
+        w->fill += k;
+        buf += k;
+        len -= k;
+        if (w->fill == STORE_CHUNK && (rc = flush_chunk(w, e)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int store_blob_end(store_blob_writer *w, const uint8_t sha256[STORE_HASHLEN],
+                   int *existed, char media[STORE_MEDIAMAX + 1], ev_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, src;
+
+    *existed = 0;
+    if (w->fill > 0)
+        rc = flush_chunk(w, e);
+    if (rc == 0)
+        memcpy(w->s.sha256, sha256, STORE_HASHLEN);
+    if (rc == 0 && (rc = blob_exists(w->v, sha256, e)) == 1) {
+        /* stored already: drop the staged copy */
+        *existed = 1;
+        sqlite3_finalize(w->ins);
+        w->ins = NULL;
+        rc = prepare(w->v, "DELETE FROM chunk WHERE blob_id = ?1", &st, e);
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 1, w->s.blob_id);
+            if ((src = sqlite3_step(st)) != SQLITE_DONE)
+                rc = vault_sqlerr(w->v, src, "storing evidence", e);
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc == 0)
+            rc = prepare(w->v, "DELETE FROM blob WHERE id = ?1", &st, e);
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 1, w->s.blob_id);
+            if ((src = sqlite3_step(st)) != SQLITE_DONE)
+                rc = vault_sqlerr(w->v, src, "storing evidence", e);
+        }
+        sqlite3_finalize(st);
+    } else if (rc == 0) {
+        rc = rekey(w->v, &w->s, e);
+    }
+    if (rc == 0 && media)
+        snprintf(media, STORE_MEDIAMAX + 1, "%s",
+                 w->s.media[0] ? w->s.media : "application/octet-stream");
+    store_blob_abort(w);
+    return rc < 0 ? rc : 0;
+}
+
+int store_evidence_import(vault *v, const store_import *im, int64_t *id,
+                          ev_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    store_meta m = {im->method, im->url, im->acquired_at, im->acquired_by,
+                    im->description};
+    char now[REC_TIMELEN + 1], at[REC_TIMELEN + 1];
+    const char *acq = im->acquired_at;
+    int rc, src;
+
+    if ((rc = store_meta_check(&m, e)) != 0)
+        return rc;
+    if (!acq || !*acq)
+        return err_set(e, EV_ERR_INVALID, "evidence %s has no acquisition "
+                       "time", im->uuid);
+    if (strlen(acq) == 10) {
+        snprintf(at, sizeof at, "%sT00:00:00Z", acq);
+        acq = at;
+    }
+    rec_now(now);
+    if ((rc = prepare(v,
+                      "INSERT INTO evidence(uuid, sha256, original_name, "
+                      "size, media_type, method, url, acquired_at, "
+                      "acquired_by, description, created) SELECT ?1, "
+                      "sha256, ?3, size, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM "
+                      "blob WHERE sha256 = ?2 AND size = ?4",
+                      &st, e)))
+        return rc;
+    sqlite3_bind_text(st, 1, im->uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, im->sha256, STORE_HASHLEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, im->original_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)im->size);
+    sqlite3_bind_text(st, 5, im->media_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, im->method ? im->method : "document", -1,
+                      SQLITE_STATIC);
+    if (im->url)
+        sqlite3_bind_text(st, 7, im->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, acq, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, im->acquired_by ? im->acquired_by : "", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, im->description ? im->description : "", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, now, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+        return vault_sqlerr(v, src, "storing evidence", e);
+    if (sqlite3_changes(vault_db(v)) != 1)
+        return err_set(e, EV_ERR_INTEGRITY, "evidence %s: no content of its "
+                       "size and SHA-256 arrived with it", im->uuid);
+    *id = sqlite3_last_insert_rowid(vault_db(v));
+    return 0;
+}
+
+int store_evidence_link(vault *v, int64_t evidence, int64_t incident,
+                        ev_err *e)
+{
+    return link_evidence(v, evidence, incident, e);
+}
+
 /* ---- extract ---------------------------------------------------------- */
 
 /* Progress over all contents for store_verify_all. */

@@ -144,4 +144,53 @@ int store_evidence_extract(vault *v, int64_t id, int fd,
                            uint64_t *written, ev_err *e)
     __attribute__((warn_unused_result));
 
+/* ---- bundle import ------------------------------------------------------- */
+
+typedef struct store_blob_writer store_blob_writer;
+
+/*
+ * Stream content of unknown hash into the store (bundle import): chunk rows
+ * under a random staging key. Call inside the caller's write transaction;
+ * on any failure the caller rolls it back. OUT: *w.
+ */
+int store_blob_begin(vault *v, store_blob_writer **w, ev_err *e);
+
+/* Append len bytes (stored in STORE_CHUNK rows as they fill). */
+int store_blob_write(store_blob_writer *w, const uint8_t *buf, size_t len,
+                     ev_err *e);
+
+/*
+ * Finish: sha256 is the SHA-256 of exactly the bytes written (the caller
+ * hashed them on the way; verify re-hashes stored content). If content
+ * with that hash is stored already the staged copy is deleted (*existed =
+ * 1), else the staged rows take the hash. OUT: *existed, media (the type
+ * sniffed from the first chunk; may be NULL). Frees w whatever happens.
+ */
+int store_blob_end(store_blob_writer *w, const uint8_t sha256[STORE_HASHLEN],
+                   int *existed, char media[STORE_MEDIAMAX + 1], ev_err *e);
+
+/* Free w without finishing (the caller's rollback removes its rows). */
+void store_blob_abort(store_blob_writer *w);
+
+/* An evidence record that arrived in a bundle, with the sender's UUID. */
+typedef struct store_import {
+    const char *uuid;
+    uint8_t sha256[STORE_HASHLEN];
+    uint64_t size;
+    const char *original_name, *media_type, *method, *url;
+    const char *acquired_at, *acquired_by, *description;
+} store_import;
+
+/*
+ * Insert evidence row im, whose content (that size and hash) must be stored
+ * already (EV_ERR_INTEGRITY if not). method and acquired_at are checked as
+ * for store_evidence_add. Not logged. OUT: *id.
+ */
+int store_evidence_import(vault *v, const store_import *im, int64_t *id,
+                          ev_err *e);
+
+/* Link evidence row evidence to incident (not logged). */
+int store_evidence_link(vault *v, int64_t evidence, int64_t incident,
+                        ev_err *e);
+
 #endif

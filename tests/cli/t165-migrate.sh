@@ -5,7 +5,7 @@
 # it was added to an existing vault, the records are all still there, and
 # verify holds. The old vault is made by rolling a new one back to schema
 # 2 below the CLI ($EVAULT_TAMPER: the vault's own connection, triggers
-# off): drop what migrations 3 and 4 created and set user_version = 2.
+# off): drop what migrations 3 to 5 created and set user_version = 2.
 . "$(dirname "$0")/lib.sh"
 
 [ -x "${EVAULT_TAMPER:-}" ] || bail "\$EVAULT_TAMPER is not set"
@@ -24,12 +24,12 @@ expect_exit 0 "names of the triggers migration 3 made" -- \
     evault sql "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND (name LIKE '%seal%' OR name LIKE 'custody%' OR name LIKE 'identity%')"
 drops=$(tail -n +2 out | sed 's/.*/DROP TRIGGER "&";/' | tr -d '\n')
 check "... there are some" -- test -n "$drops"
-"$EVAULT_TAMPER" v p "$drops DROP VIEW sealed_incident; DROP TABLE seal; DROP TABLE custody; DROP TABLE identity; DROP TABLE partner; DROP INDEX incident_by_supersedes; ALTER TABLE incident DROP COLUMN supersedes; PRAGMA user_version = 2" 2>tamper.err
+"$EVAULT_TAMPER" v p "$drops DROP TABLE received_seal; DROP TABLE provenance; DROP TABLE bundle_import; DROP VIEW sealed_incident; DROP TABLE seal; DROP TABLE custody; DROP TABLE identity; DROP TABLE partner; DROP INDEX incident_by_supersedes; ALTER TABLE incident DROP COLUMN supersedes; PRAGMA user_version = 2" 2>tamper.err
 rc=$?
 check "the vault is rolled back to schema 2" -- test "$rc" -eq 0 || diag tamper.err
 expect_exit 0 "the old vault opens" -- evault info --json
 check "... the first unlock brought it to the latest schema" -- \
-    json_is out '$.schema_version' 4
+    json_is out '$.schema_version' 5
 expect_exit 0 "the upgraded vault has an identity" -- evault identity --json
 check "... with a minisign key" -- contains out '"minisign_public_key":"RW'
 expect_exit 0 "its custody log starts now" -- evault log --json
