@@ -106,6 +106,12 @@ $(BUILD)/fuzz/fuzz_bag: tests/fuzz/fuzz_bag.c vault/bag.c vault/bag.h vault/repo
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_bag.c vault/bag.c \
 	  vault/report.c vault/err.c $$(pkg-config --cflags --libs nettle)
 
+$(BUILD)/fuzz/fuzz_tar: tests/fuzz/fuzz_tar.c vault/tarbag.c vault/tarbag.h vault/bag.c vault/bag.h vault/report.c vault/err.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_tar.c vault/tarbag.c \
+	  vault/bag.c vault/report.c vault/err.c \
+	  $$(pkg-config --cflags --libs nettle libsodium libarchive)
+
 # `make fuzz`: each target for FUZZ_SECONDS (default 300), corpus kept in
 # $(BUILD)/fuzz/corpus-NAME (new inputs never land in the tracked seeds).
 fuzz: deps $(FUZZ_BIN)

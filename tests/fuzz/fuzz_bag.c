@@ -7,8 +7,7 @@
  * decoded path that passes the check must also survive the manifest
  * builder and decode back to itself (else it traps).
  *
- * The tar reading of a bundle belongs to import-bundle, which is not built
- * yet; this covers the bag side that exists.
+ * The tar reading of a bundle (import-bundle) is fuzz_tar's.
  *
  *   make fuzz (or make test, for a short run)
  */
