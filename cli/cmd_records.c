@@ -258,7 +258,8 @@ static int check_sub(const char *cmd, const char *sub, const char *list)
 
 /* ---- incident ----------------------------------------------------------- */
 
-/* The seal and the version chain of an incident. */
+/* The seal, where the incident came from (bundles) and its version
+ * chain. */
 static void print_versions(sqlite3 *db, const char *json)
 {
     sqlite3_stmt *st = NULL;
@@ -281,6 +282,33 @@ static void print_versions(sqlite3 *db, const char *json)
     }
     sqlite3_finalize(st);
     st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT value ->> '$.bundle', value ->> "
+                           "'$.partner', value ->> '$.received', value ->> "
+                           "'$.signature_checked', value ->> "
+                           "'$.sender_seal.uuid', value ->> "
+                           "'$.sender_seal.sealed_at', value ->> "
+                           "'$.sender_seal.sha256' FROM json_each(?1, "
+                           "'$.received')",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            printf("\nreceived:        bundle %s on %s\n"
+                   "                 from partner ",
+                   sqlite3_column_text(st, 0), sqlite3_column_text(st, 2));
+            cli_put_clean(stdout, (const char *)sqlite3_column_text(st, 1));
+            printf(" (signatures %s)\n", sqlite3_column_int(st, 3)
+                                             ? "checked"
+                                             : "NOT checked");
+            if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+                printf("sender's seal:   %s at %s\n                 sha256 "
+                       "%s (checked by 'evault verify')\n",
+                       sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+                       sqlite3_column_text(st, 6));
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
     if (!multi || sqlite3_prepare_v2(db,
                                      "SELECT json_extract(value, '$.id'), "
                                      "json_extract(value, '$.uuid'), "

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <nettle/sha2.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -60,6 +62,43 @@ static int hex32_ok(const char *s)
     return 1;
 }
 
+/* Valid UTF-8 of at most max bytes without control characters (but TAB and
+ * LF when multiline). NULL is fine. */
+static int text_ok(const char *s, size_t max, int multiline)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+
+    if (!s)
+        return 1;
+    if ((n = strlen(s)) > max)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2
+                              : (c & 0xf0) == 0xe0 ? 3
+                              : (c & 0xf8) == 0xf0 ? 4 : 0;
+        uint32_t cp = k == 1 ? c : k == 2 ? c & 0x1f : k == 3 ? c & 0x0f
+                                                              : c & 0x07;
+        if (k == 0 || i + k > n)
+            return 0;
+        for (size_t j = 1; j < k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i + j] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) ||
+            (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        if ((cp < 0x20 && !(multiline && (cp == '\t' || cp == '\n'))) ||
+            cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
 /* ---- the file ------------------------------------------------------------ */
 
 typedef struct rx {
@@ -71,7 +110,10 @@ typedef struct rx {
     int fd;
     struct stat st;
     uint64_t done, total; /* progress over both passes */
+    atomic_uint_fast64_t read_bytes; /* by the pump (second pass) */
+    int read_errno;                  /* the pump's read error */
     age_dec *dec;
+    struct pump *pump;
     /* sink */
     store_blob_writer *w;
     uint8_t (*fresh)[32]; /* contents this import stored */
@@ -214,6 +256,8 @@ out:
     return rc;
 }
 
+/* Runs on the pump's thread once it has started (the header is read on
+ * the caller's): no progress calls from here, only a counter. */
 static int age_read(void *arg, uint8_t *buf, size_t len, size_t *got)
 {
     rx *x = arg;
@@ -222,11 +266,150 @@ static int age_read(void *arg, uint8_t *buf, size_t len, size_t *got)
     do
         k = read(x->fd, buf, len);
     while (k < 0 && errno == EINTR);
-    if (k < 0)
+    if (k < 0) {
+        x->read_errno = errno;
         return -1;
+    }
     *got = (size_t)k;
-    progress(x, (size_t)k);
+    atomic_fetch_add(&x->read_bytes, (uint_fast64_t)k);
     return 0;
+}
+
+/*
+ * The pump: age decryption on a thread of its own, a few verified 64 KiB
+ * chunks ahead of the tar reader (which, with the evidence going into the
+ * vault, is the other core's work). A chunk is handed over only once it
+ * has verified, as age_dec_read hands it out; the first failure is
+ * reported after the chunks before it, as the decryptor reports it.
+ */
+#define PUMP_BUFS 8
+
+typedef struct pump {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *buf[PUMP_BUFS];
+    size_t len[PUMP_BUFS];
+    unsigned head, tail, count; /* head: next to fill; tail: next to read */
+    int holding;  /* the reader holds buf[tail] */
+    int done;     /* the producer has finished (end or error) */
+    int arc;      /* its age error, 0 at the end */
+    int stop;     /* the reader asks it to stop */
+    age_dec *dec;
+} pump;
+
+static void *pump_main(void *arg)
+{
+    pump *p = arg;
+
+    for (;;) {
+        const uint8_t *b;
+        size_t n;
+        int arc;
+
+        pthread_mutex_lock(&p->mu);
+        while (p->count == PUMP_BUFS && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        pthread_mutex_unlock(&p->mu);
+        arc = age_dec_read(p->dec, &b, &n);
+        if (arc == 0 && n > 0)
+            memcpy(p->buf[p->head], b, n);
+        pthread_mutex_lock(&p->mu);
+        if (arc != 0 || n == 0) {
+            p->arc = arc;
+            p->done = 1;
+        } else {
+            p->len[p->head] = n;
+            p->head = (p->head + 1) % PUMP_BUFS;
+            p->count++;
+        }
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (arc != 0 || n == 0)
+            break;
+    }
+    return NULL;
+}
+
+static void pump_free(pump *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    for (int i = 0; i < PUMP_BUFS; i++) {
+        if (p->buf[i]) {
+            sodium_memzero(p->buf[i], AGE_CHUNKBYTES);
+            free(p->buf[i]);
+        }
+    }
+    free(p);
+}
+
+static pump *pump_new(age_dec *dec)
+{
+    pump *p = calloc(1, sizeof *p);
+    int ok = p != NULL;
+
+    for (int i = 0; ok && i < PUMP_BUFS; i++)
+        ok = (p->buf[i] = malloc(AGE_CHUNKBYTES)) != NULL;
+    if (ok && pthread_mutex_init(&p->mu, NULL) != 0)
+        ok = 0;
+    else if (ok && pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        ok = 0;
+    } else if (ok) {
+        p->dec = dec;
+        if (pthread_create(&p->thread, NULL, pump_main, p) != 0) {
+            pthread_cond_destroy(&p->cv);
+            pthread_mutex_destroy(&p->mu);
+            ok = 0;
+        }
+    }
+    if (!ok && p) {
+        for (int i = 0; i < PUMP_BUFS; i++)
+            free(p->buf[i]);
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+/* The next chunk: 0 with *len > 0, 0 with *len == 0 at the end, or the
+ * producer's age error. */
+static int pump_read(pump *p, const uint8_t **buf, size_t *len)
+{
+    int arc = 0;
+
+    pthread_mutex_lock(&p->mu);
+    if (p->holding) {
+        p->holding = 0;
+        p->tail = (p->tail + 1) % PUMP_BUFS;
+        p->count--;
+        pthread_cond_broadcast(&p->cv);
+    }
+    while (p->count == 0 && !p->done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    if (p->count > 0) {
+        *buf = p->buf[p->tail];
+        *len = p->len[p->tail];
+        p->holding = 1;
+    } else {
+        *buf = NULL;
+        *len = 0;
+        arc = p->arc;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return arc;
 }
 
 static int age_fail(rx *x, int arc)
@@ -235,7 +418,7 @@ static int age_fail(rx *x, int arc)
     switch (arc) {
     case AGE_ERR_IO:
         return err_set(x->e, EV_ERR_IO, "cannot read '%s': %s", x->o->path,
-                       strerror(errno));
+                       strerror(x->read_errno));
     case AGE_ERR_NOMATCH:
         return err_set(x->e, EV_ERR_INTEGRITY,
                        x->o->passphrase
@@ -256,8 +439,12 @@ static int age_fail(rx *x, int arc)
 static int tar_read(void *arg, const uint8_t **buf, size_t *len, ev_err *e)
 {
     rx *x = arg;
-    int arc = age_dec_read(x->dec, buf, len);
+    int arc = pump_read(x->pump, buf, len);
+    uint64_t now = x->done + atomic_load(&x->read_bytes);
+
     (void)e;
+    if (x->o->progress)
+        x->o->progress(x->o->progress_arg, now, x->total);
     return arc == 0 ? 0 : age_fail(x, arc);
 }
 
@@ -655,9 +842,13 @@ static int import_evidence(rx *x, const tarbag *tb, const char *json,
             im.acquired_at = col(st, 8);
             im.acquired_by = col(st, 9);
             im.description = col(st, 10);
-            if (strlen(im.original_name) > 4096 ||
-                strlen(im.media_type) > STORE_MEDIAMAX)
-                rc = err_set(x->e, EV_ERR_INVALID, "a field is too long");
+            if (!text_ok(im.original_name, 4096, 0) ||
+                !text_ok(im.media_type, STORE_MEDIAMAX, 0) ||
+                !text_ok(im.url, RECORDS_FIELDMAX, 0) ||
+                !text_ok(im.acquired_by, RECORDS_FIELDMAX, 0) ||
+                !text_ok(im.description, RECORDS_TEXTMAX, 1))
+                rc = err_set(x->e, EV_ERR_INVALID, "a text field is too "
+                             "long, not UTF-8 or holds control characters");
             else
                 rc = store_evidence_import(x->v, &im, &id, x->e);
             if (rc != 0) {
@@ -1087,6 +1278,10 @@ int receive_bundle(vault *v, const receive_opts *o, receive_result *res,
         rc = age_fail(&x, arc);
         goto out;
     }
+    if (!(x.pump = pump_new(x.dec))) {
+        rc = err_set(e, EV_ERR_NOMEM, "cannot start decrypting");
+        goto out;
+    }
     rec_now(res->received);
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         rc = vault_sqlerr(v, sqlite3_errcode(db), "starting the import", e);
@@ -1130,6 +1325,7 @@ out:
     store_blob_abort(x.w);
     if (began && !sqlite3_get_autocommit(db))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    pump_free(x.pump); /* before the decryptor it uses */
     age_dec_free(x.dec);
     if (x.fd >= 0)
         close(x.fd);

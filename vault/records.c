@@ -1333,8 +1333,16 @@ int records_incident_get(vault *v, int64_t id, char **json, ev_err *e)
         "x.id, 'uuid', x.uuid, 'sealed', " JBOOL("EXISTS (SELECT 1 FROM seal "
         "WHERE incident_id = x.id)") ", 'this', " JBOOL("x.id = ?1") ")) "
         "FROM (SELECT id, depth FROM up UNION SELECT id, depth FROM down "
-        "ORDER BY depth) c JOIN incident x ON x.id = c.id))) "
-        "FROM incident i WHERE i.id = ?1";
+        "ORDER BY depth) c JOIN incident x ON x.id = c.id)), '$.received', "
+        "json((SELECT json_group_array(json_object('bundle', b.uuid, "
+        "'partner', b.partner, 'sender_vault_id', b.sender_vault_id, "
+        "'received', b.received, 'signature_checked', "
+        JBOOL("b.signature_checked") ", 'sender_seal', json((SELECT "
+        "json_object('uuid', rs.seal, 'sealed_at', rs.sealed_at, 'sha256', "
+        "lower(hex(rs.sha256))) FROM received_seal rs WHERE rs.incident = "
+        "i.uuid AND rs.bundle_id = b.id)))) FROM provenance p JOIN "
+        "bundle_import b ON b.id = p.bundle_id WHERE p.object = i.uuid "
+        "ORDER BY b.id))) FROM incident i WHERE i.id = ?1";
     int rc = query_text(v, sql, id, json, e);
     if (rc == EV_ERR_NOTFOUND)
         err_set(e, rc, "no incident %lld", (long long)id);

@@ -277,11 +277,13 @@ static int read_payload(rctx *c, struct archive *ar, const char *path,
                          bag_quote(q, path, strlen(path)), (long long)size,
                          (unsigned long long)tb->oxum_bytes,
                          (unsigned long long)tb->oxum_files);
-    if ((rc = bag_manifest_add(&tb->names, path, zero, c->e)) != 0)
+    if ((rc = bag_manifest_add(&tb->names, path, zero, c->e)) != 0) {
+        char why[EV_ERRMAX];
+        snprintf(why, sizeof why, "%s", c->e->msg);
         return rc == EV_ERR_NOMEM ? rc
                                   : err_set(c->e, EV_ERR_INTEGRITY,
-                                            "tar entry refused: %s",
-                                            c->e->msg);
+                                            "tar entry refused: %s", why);
+    }
     if ((rc = add_file(tb, path, (uint64_t)size, c->e)) != 0)
         return rc;
     f = &tb->files[tb->nfiles - 1];
@@ -363,8 +365,10 @@ static int entry(rctx *c, struct archive *ar, struct archive_entry *en)
     if ((rc = place(c, name, type == AE_IFDIR, &rel)) != 0)
         goto out;
     if (*rel && bag_path_check(rel, c->e) != 0) {
+        char why[EV_ERRMAX];
+        snprintf(why, sizeof why, "%s", c->e->msg);
         rc = ENTRY_ERR(c, q, "tar entry '%s': %s: refused",
-                       bag_quote(q, raw, strlen(raw)), c->e->msg);
+                       bag_quote(q, raw, strlen(raw)), why);
         goto out;
     }
     if (!depth_ok(rel)) {
