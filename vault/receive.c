@@ -456,6 +456,14 @@ static int sink_begin(void *arg, const char *path, uint64_t size, ev_err *e)
     struct statvfs sv;
     int rc;
 
+    /* the plaintext is never larger than the bundle: a tar header that
+     * says otherwise lies (and must not decide by the free disk space) */
+    if (size > x->res->bytes)
+        return err_set(e, EV_ERR_INTEGRITY, "tar entry '%s' claims %llu "
+                       "bytes, more than the whole bundle holds (%llu): "
+                       "the bundle is truncated or the entry lies; refused",
+                       path, (unsigned long long)size,
+                       (unsigned long long)x->res->bytes);
     if (strcmp(path, RECORDS_PATH) == 0 || strcmp(path, CUSTODY_PATH) == 0 ||
         strncmp(path, SEALS_DIR, sizeof SEALS_DIR - 1) == 0)
         return TARBAG_KEEP;
