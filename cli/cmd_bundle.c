@@ -159,10 +159,13 @@ static int cmd_export(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The findings about a refused bag, the first 100 of them. */
 static void print_findings(const report *r)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n && i < 100; i++)
         cli_error("  %s", r->items[i]);
+    if (r->n > 100)
+        cli_error("  ... and %zu more", r->n - 100);
 }
 
 static int cmd_import_bundle(int argc, char **argv)

@@ -1379,12 +1379,17 @@ int bag_manifest_parse(const char *text, size_t len, const char *name,
                        int kind, bag_manifest_fn fn, void *arg, report *r,
                        ev_err *e)
 {
-    size_t pos = 0, start, n;
+    size_t pos = 0, start, n, before = r->n, entries = 0;
     unsigned long no = 0;
     char q[QMAX];
     int rc = 0;
 
     while (rc == 0 && next_line(text, len, &pos, &start, &n)) {
+        if (r->n - before >= BAG_MAX_FINDINGS) {
+            report_add(r, "'%s': more than %d bad lines: not checked further",
+                       name, BAG_MAX_FINDINGS);
+            break;
+        }
         const char *l = text + start;
         uint8_t dig[BAG_SHA256_LEN];
         size_t hl = 0, p, plen;
@@ -1439,7 +1444,12 @@ int bag_manifest_parse(const char *text, size_t len, const char *name,
             report_add(r, "'%s' line %lu: path '%s' is under data/ (a tag "
                        "manifest lists tag files)", name, no,
                        qname(q, path, plen));
-        else
+        else if (++entries > BAG_MAX_FILES) {
+            report_add(r, "'%s' lists more than %d files: not checked "
+                       "further", name, BAG_MAX_FILES);
+            free(path);
+            break;
+        } else
             rc = fn(arg, path, dig, no);
         free(path);
     }

@@ -51,6 +51,7 @@
 #define BAG_MAX_MANIFEST (256u << 20) /* bytes in one (tag) manifest */
 #define BAG_MAX_BAGINFO (1u << 20)    /* bytes in bag-info.txt */
 #define BAG_MAX_NAMEBYTES (256u << 20) /* all paths held in memory */
+#define BAG_MAX_FINDINGS 1000 /* bad lines reported per manifest */
 
 #define BAG_SHA256_LEN 32
 #define BAG_QMAX 320 /* bytes of a name quoted by bag_quote */
@@ -199,8 +200,9 @@ typedef int (*bag_manifest_fn)(void *arg, const char *path,
  * findings. Malformed lines (no separator, a digest that is not 64 hex
  * digits, a bad %-sequence, an unsafe path, a path on the wrong side of
  * data/, a line over BAG_MAX_LINE bytes) are added to r and skipped;
- * duplicates are the caller's to find. Returns 0, what fn returned, or
- * EV_ERR_NOMEM.
+ * duplicates are the caller's to find. At most BAG_MAX_FINDINGS bad lines
+ * and BAG_MAX_FILES entries: beyond either, one more finding says so and
+ * the rest is not read. Returns 0, what fn returned, or EV_ERR_NOMEM.
  */
 int bag_manifest_parse(const char *text, size_t len, const char *name,
                        int kind, bag_manifest_fn fn, void *arg, report *r,

@@ -128,9 +128,24 @@ static void progress(rx *x, size_t n)
         x->o->progress(x->o->progress_arg, x->done, x->total);
 }
 
+/* Open path for reading without following a link and without blocking on
+ * a FIFO (the caller checks that it is a regular file). */
+static int open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fl;
+
+    if (fd >= 0 && ((fl = fcntl(fd, F_GETFL)) < 0 ||
+                    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 static int read_small(const char *path, size_t max, char **out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open_regular(path);
     struct stat st;
     char *b = NULL;
     ssize_t k;
@@ -546,13 +561,17 @@ static int64_t local_id(rx *x, const char *table, const char *uuid)
     sqlite3_stmt *st = NULL;
     char sql[80];
     int64_t id = 0;
+    int src;
 
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE uuid = ?1", table);
     if (prep(x, sql, &st) != 0)
         return -1;
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
         id = sqlite3_column_int64(st, 0);
+    else if (src != SQLITE_DONE)
+        id = -1, (void)vault_sqlerr(x->v, src, "looking up a record", x->e);
     sqlite3_finalize(st);
     return id;
 }
@@ -571,6 +590,87 @@ static int provenance(rx *x, int64_t bundle, const char *type,
             rc = vault_sqlerr(x->v, sqlite3_errcode(vault_db(x->v)),
                               "recording provenance", x->e);
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* 1 if the vault's record uuid came from an earlier bundle of this
+ * partner (so this bundle may add its provenance), 0 if not, or an error. */
+static int from_partner(rx *x, const char *uuid)
+{
+    sqlite3_stmt *st = NULL;
+    int src, rc = prep(x, "SELECT 1 FROM provenance p JOIN bundle_import b "
+                          "ON b.id = p.bundle_id WHERE p.object = ?1 AND "
+                          "b.partner_key = ?2", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, x->p.minisign_key, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    rc = src == SQLITE_ROW    ? 1
+         : src == SQLITE_DONE ? 0
+                              : vault_sqlerr(x->v, src, "importing", x->e);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Record uuid the vault holds already: its provenance gains this bundle
+ * only when it came from this partner before (a bundle cannot claim the
+ * receiver's own records). */
+static int present(rx *x, int64_t bundle, const char *type, const char *uuid)
+{
+    int rc = from_partner(x, uuid);
+    x->res->present++;
+    return rc == 1 ? provenance(x, bundle, type, uuid) : rc;
+}
+
+/* The uuids records.json carries, by kind, in a temporary table (in
+ * memory: temp_store is MEMORY): links may only point at these, and no
+ * uuid may appear twice. */
+static int bundle_uuids(rx *x, const char *json, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, src;
+
+    if (sqlite3_exec(vault_db(x->v),
+                     "CREATE TEMP TABLE rx_uuid(uuid TEXT NOT NULL PRIMARY "
+                     "KEY, kind TEXT NOT NULL)",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return vault_sqlerr(x->v, sqlite3_errcode(vault_db(x->v)),
+                            "importing", x->e);
+    rc = prep(x, "INSERT INTO temp.rx_uuid SELECT value ->> '$.uuid', "
+                 "'actor' FROM json_each(?1, '$.actors') UNION ALL SELECT "
+                 "value ->> '$.uuid', 'source' FROM json_each(?1, "
+                 "'$.sources') UNION ALL SELECT value ->> '$.uuid', "
+                 "'evidence' FROM json_each(?1, '$.evidence') UNION ALL "
+                 "SELECT value ->> '$.uuid', 'incident' FROM json_each(?1, "
+                 "'$.incidents')", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, json, (int)len, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if ((src & 0xff) == SQLITE_CONSTRAINT)
+        return err_set(x->e, EV_ERR_INTEGRITY, RECORDS_PATH ": a record "
+                       "has no uuid, or a uuid appears twice");
+    return src == SQLITE_DONE ? 0
+                              : vault_sqlerr(x->v, src, "importing", x->e);
+}
+
+/* 1 if uuid is a record of kind in the bundle, 0 if not, or an error. */
+static int in_bundle(rx *x, const char *kind, const char *uuid)
+{
+    sqlite3_stmt *st = NULL;
+    int src, rc = prep(x, "SELECT 1 FROM temp.rx_uuid WHERE uuid = ?1 AND "
+                          "kind = ?2", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    rc = src == SQLITE_ROW    ? 1
+         : src == SQLITE_DONE ? 0
+                              : vault_sqlerr(x->v, src, "importing", x->e);
     sqlite3_finalize(st);
     return rc;
 }
@@ -766,14 +866,12 @@ static int import_kind(rx *x, const rkind *k, const char *json, size_t len,
             break;
         }
         if ((id = local_id(x, k->table, uuid)) < 0)
-            rc = EV_ERR_IO;
+            rc = x->e->code;
         else if (id > 0)
-            x->res->present++;
+            rc = present(x, bundle, k->name, uuid);
         else if ((rc = k->add(x, st, uuid, &id)) != 0)
             rc = bad_record(x, k->name, uuid, rc);
-        else
-            (*count)++;
-        if (rc == 0)
+        else if (++(*count), 1)
             rc = provenance(x, bundle, k->name, uuid);
     }
     if (rc == 0 && src != SQLITE_DONE)
@@ -834,11 +932,12 @@ static int import_evidence(rx *x, const tarbag *tb, const char *json,
         }
         ((tarbag_file *)f)->used = 1;
         if ((id = local_id(x, "evidence", uuid)) < 0) {
-            rc = EV_ERR_IO;
+            rc = x->e->code;
             break;
         }
         if (id > 0) {
-            x->res->present++;
+            rc = present(x, bundle, "evidence", uuid);
+            continue;
         } else {
             im.uuid = uuid;
             im.size = f->size;
@@ -876,6 +975,27 @@ static int import_evidence(rx *x, const tarbag *tb, const char *json,
 /* Links of the incidents this import created: involvements, citations,
  * evidence, the version they supersede. Incidents the vault held already
  * keep their own links. */
+/* 1 if incident inc is other or a version other supersedes (directly or
+ * not): inc superseding other would close a loop. 0 if not, or an error. */
+static int supersedes_loop(rx *x, int64_t inc, int64_t other)
+{
+    sqlite3_stmt *st = NULL;
+    int src, rc = prep(x, "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT "
+                          "p.supersedes FROM incident p JOIN up ON p.id = "
+                          "up.id WHERE p.supersedes IS NOT NULL) SELECT 1 "
+                          "FROM up WHERE id = ?2", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, other);
+    sqlite3_bind_int64(st, 2, inc);
+    src = sqlite3_step(st);
+    rc = src == SQLITE_ROW    ? 1
+         : src == SQLITE_DONE ? 0
+                              : vault_sqlerr(x->v, src, "importing", x->e);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int import_links(rx *x, const char *json, size_t len,
                         int64_t first_new)
 {
@@ -904,15 +1024,40 @@ static int import_links(rx *x, const char *json, size_t len,
 
         /* only incidents this import created (row ids only grow): those
          * the vault held already keep their own links */
-        if (!iu || (inc = local_id(x, "incident", iu)) < first_new)
+        if (!iu || (inc = local_id(x, "incident", iu)) < 0) {
+            rc = iu ? x->e->code : 0;
             continue;
+        }
+        if (inc < first_new)
+            continue;
+        /* links go only to records the bundle carries (not to the
+         * receiver's own); a version may supersede one held here */
+        if (!sup && ref && (rc = in_bundle(x, kind, ref)) != 1) {
+            if (rc == 0)
+                rc = err_set(x->e, EV_ERR_INTEGRITY, RECORDS_PATH
+                             ": incident %s refers to %s %s, which is not "
+                             "in the bundle", iu, kind, ref);
+            break;
+        }
+        rc = 0;
         other = ref ? local_id(x, sup ? "incident" : kind, ref) : 0;
-        if (other <= 0) {
+        if (other < 0) {
+            rc = x->e->code;
+            break;
+        }
+        if (other == 0) {
             if (sup)
                 continue; /* the earlier version did not come along */
             rc = err_set(x->e, EV_ERR_INTEGRITY, RECORDS_PATH ": incident "
                          "%s refers to %s %s, which is not in the bundle",
                          iu, kind, ref ? ref : "(none)");
+            break;
+        }
+        if (sup && (rc = supersedes_loop(x, inc, other)) != 0) {
+            if (rc == 1)
+                rc = err_set(x->e, EV_ERR_INTEGRITY, RECORDS_PATH
+                             ": incident %s would supersede itself (through "
+                             "incident %s)", iu, ref);
             break;
         }
         if (strcmp(kind, "actor") == 0)
@@ -945,8 +1090,32 @@ static int import_links(rx *x, const char *json, size_t len,
 
 /* The sender's seals: data/seals/UUID.json and its .minisig, which must be
  * by the partner's key and hash to what records.json says. */
+/* 1 if the signed record rf is the seal records.json says: an evault
+ * sealed record of incident iu, seal su, sealed at at. */
+static int seal_matches(rx *x, const tarbag_file *rf, const char *iu,
+                        const char *su, const char *at)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+
+    if (prep(x, "SELECT json_valid(?1) AND ?1 ->> '$.format' = "
+                "'evault-sealed-record-1' AND ?1 ->> '$.incident.uuid' = ?2 "
+                "AND ?1 ->> '$.seal.uuid' = ?3 AND ?1 ->> '$.seal.sealed_at' "
+                "= ?4", &st) != 0)
+        return 0;
+    sqlite3_bind_text(st, 1, (const char *)rf->data, (int)rf->size,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, iu, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, su, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
+    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1 &&
+         !memchr(rf->data, '\0', rf->size);
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static int import_seals(rx *x, const tarbag *tb, const char *json, size_t len,
-                        int64_t bundle)
+                        int64_t bundle, int64_t first_new)
 {
     sqlite3_stmt *st = NULL, *ins = NULL;
     int rc, src;
@@ -997,6 +1166,30 @@ static int import_seals(rx *x, const tarbag *tb, const char *json, size_t len,
                          "does not match its hash or its signature by "
                          "partner '%s'", want, x->p.name);
             break;
+        }
+        if (!seal_matches(x, rf, iu, su, at)) {
+            rc = err_set(x->e, EV_ERR_INTEGRITY, "'%s' is not the sealed "
+                         "record of incident %s (seal %s, sealed at %s) "
+                         "that " RECORDS_PATH " says it is", want, iu, su,
+                         at);
+            break;
+        }
+        /* kept only on incidents this import created or that came from
+         * this partner before: never on the receiver's own */
+        {
+            int64_t id = local_id(x, "incident", iu);
+            int mine = id >= first_new;
+            if (id < 0) {
+                rc = x->e->code;
+                break;
+            }
+            if (!mine && (rc = from_partner(x, iu)) != 1) {
+                if (rc < 0)
+                    break;
+                rc = 0;
+                continue;
+            }
+            rc = 0;
         }
         sqlite3_reset(ins);
         sqlite3_bind_int64(ins, 1, bundle);
@@ -1098,6 +1291,13 @@ static int check_identity(rx *x, const tarbag *tb)
              vid ? vid : "");
     snprintf(x->res->sender_name, sizeof x->res->sender_name, "%s",
              org ? org : "");
+    if (org && strlen(org) >= sizeof x->res->sender_name) {
+        /* cut between characters, not inside one */
+        size_t n = sizeof x->res->sender_name - 1;
+        while (n > 0 && ((unsigned char)org[n] & 0xc0) == 0x80)
+            n--;
+        x->res->sender_name[n] = '\0';
+    }
     return 0;
 }
 
@@ -1105,15 +1305,18 @@ static int check_identity(rx *x, const tarbag *tb)
 static int imported_before(rx *x)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prep(x, "SELECT received FROM bundle_import WHERE uuid = ?1",
+    int src, rc = prep(x, "SELECT received FROM bundle_import WHERE uuid = ?1",
                   &st);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, x->res->uuid, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
         snprintf(x->res->received, sizeof x->res->received, "%s",
                  (const char *)sqlite3_column_text(st, 0));
         rc = 1;
+    } else if (src != SQLITE_DONE) {
+        rc = vault_sqlerr(x->v, src, "looking up earlier imports", x->e);
     }
     sqlite3_finalize(st);
     return rc;
@@ -1123,6 +1326,7 @@ static int insert_import(rx *x, const tarbag *tb, int64_t *id)
 {
     const tarbag_file *cf = tarbag_find(tb, CUSTODY_PATH);
     const char *date = bag_info_get(&tb->info, BAG_LABEL_BAGGING_DATE);
+    const char *org = bag_info_get(&tb->info, BAG_LABEL_SOURCE_ORG);
     sqlite3_stmt *st = NULL;
     int rc = prep(x, "INSERT INTO bundle_import(uuid, partner, partner_key, "
                      "sender_vault_id, sender_name, bagging_date, "
@@ -1135,7 +1339,7 @@ static int insert_import(rx *x, const tarbag *tb, int64_t *id)
     sqlite3_bind_text(st, 3, x->p.minisign_key, -1, SQLITE_STATIC);
     if (x->res->sender_vault_id[0])
         sqlite3_bind_text(st, 4, x->res->sender_vault_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, x->res->sender_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, org ? org : "", -1, SQLITE_STATIC);
     if (date)
         sqlite3_bind_text(st, 6, date, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, !x->o->no_signature);
@@ -1195,7 +1399,8 @@ static int import_records(rx *x, const tarbag *tb)
         return err_set(x->e, EV_ERR_INTEGRITY, RECORDS_PATH " is not JSON "
                        "in the evault-bundle-records-1 format for bundle %s",
                        x->res->uuid);
-    if ((rc = insert_import(x, tb, &bundle)) != 0)
+    if ((rc = insert_import(x, tb, &bundle)) != 0 ||
+        (rc = bundle_uuids(x, json, len)) != 0)
         return rc;
     if ((rc = import_kind(x, &kinds[0], json, len, bundle,
                           &x->res->actors)) != 0 ||
@@ -1206,7 +1411,7 @@ static int import_records(rx *x, const tarbag *tb)
         (rc = import_kind(x, &kinds[2], json, len, bundle,
                           &x->res->incidents)) != 0 ||
         (rc = import_links(x, json, len, first_new)) != 0 ||
-        (rc = import_seals(x, tb, json, len, bundle)) != 0 ||
+        (rc = import_seals(x, tb, json, len, bundle, first_new)) != 0 ||
         (rc = drop_unused(x)) != 0)
         return first_new < 0 ? (int)first_new : rc;
     for (size_t i = 0; i < tb->nfiles; i++) {
@@ -1231,6 +1436,10 @@ static int import_records(rx *x, const tarbag *tb)
              (unsigned long long)x->res->seals,
              (unsigned long long)x->res->present,
              x->o->no_signature ? "NOT checked (--no-signature)" : "checked");
+    if (sqlite3_exec(vault_db(x->v), "DROP TABLE temp.rx_uuid", NULL, NULL,
+                     NULL) != SQLITE_OK)
+        return vault_sqlerr(x->v, sqlite3_errcode(vault_db(x->v)),
+                            "importing", x->e);
     return custody_append(x->v, "import", "bundle", x->res->uuid, detail,
                           x->e);
 }
@@ -1260,7 +1469,7 @@ int receive_bundle(vault *v, const receive_opts *o, receive_result *res,
         rc = err_set(e, EV_ERR_INTERNAL, "the vault has no identity");
         goto out;
     }
-    x.fd = open(o->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    x.fd = open_regular(o->path);
     if (x.fd < 0 || fstat(x.fd, &x.st) != 0 || !S_ISREG(x.st.st_mode)) {
         rc = err_set(e, x.fd < 0 && errno == ENOENT ? EV_ERR_NOTFOUND
                                                      : EV_ERR_IO,

@@ -8,6 +8,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <locale.h>
 #include <nettle/sha2.h>
 #include <sodium.h>
@@ -210,10 +211,12 @@ static int read_tag(rctx *c, struct archive *ar, int i, int64_t size)
         report_clear(&tmp); /* reported again, with the rest, at the end */
         ox = bag_info_get(&tb->info, BAG_LABEL_PAYLOAD_OXUM);
         if (ox && ox[0] >= '0' && ox[0] <= '9') {
-            unsigned long long b = strtoull(ox, &end, 10), f;
+            unsigned long long b, f;
+            errno = 0;
+            b = strtoull(ox, &end, 10);
             if (*end == '.' && end[1] >= '0' && end[1] <= '9') {
                 f = strtoull(end + 1, &end, 10);
-                if (*end == '\0') {
+                if (*end == '\0' && errno == 0) {
                     tb->oxum_bytes = b;
                     tb->oxum_files = f;
                     tb->have_oxum = 1;
@@ -292,11 +295,15 @@ static int read_payload(rctx *c, struct archive *ar, const char *path,
                                           c->e)) < 0)
         return mode;
     if (mode == TARBAG_KEEP) {
-        if ((uint64_t)size > TARBAG_KEEP_MAX ||
-            tb->kept_bytes + (uint64_t)size > TARBAG_KEPT_MAX)
+        if ((uint64_t)size > TARBAG_KEEP_MAX)
             return ENTRY_ERR(c, q, "'%s' is larger than %u bytes: refused",
                              bag_quote(q, path, strlen(path)),
                              TARBAG_KEEP_MAX);
+        if (tb->kept_bytes + (uint64_t)size > TARBAG_KEPT_MAX)
+            return ENTRY_ERR(c, q, "'%s': the records, custody log and seals "
+                             "of the bundle are larger than %u bytes in all: "
+                             "refused", bag_quote(q, path, strlen(path)),
+                             TARBAG_KEPT_MAX);
         if (!(f->data = malloc((size_t)size + 1)))
             return err_set(c->e, EV_ERR_NOMEM, "out of memory");
         tb->kept_bytes += (uint64_t)size;

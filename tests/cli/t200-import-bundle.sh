@@ -8,8 +8,10 @@
 # passphrase bundles, and unsigned ones with --no-signature (logged as
 # such). Then P turns hostile: each crafted bundle (signatures, age
 # surgery, tar entries evault_mktar writes and GNU tar will not, bag
-# rules) must be refused with exit 4, a message saying why, and the vault
-# exactly as before.
+# rules, records.json that lies: self-superseding versions, duplicate
+# uuids, links to the receiver's own records, misstated seals; a flood of
+# bad manifest lines; a FIFO for the signature) must be refused with exit
+# 4, a message saying why, and the vault exactly as before.
 #
 # Crafting: A exports to P (age-keygen key), P opens it with `age -d | tar
 # x`, signs the sealed record and the tag manifest with its own minisign
@@ -493,6 +495,48 @@ sed -i 's/^External-Identifier: .*/External-Identifier: 11111111-2222-4333-8444-
 retag; pack rid
 hostile "External-Identifier not the bundle records.json names" \
     'External-Identifier|records\.json|11111111' rid.age
+
+# found by a review of the importer (each a regression test)
+# jedit EXPR: records.json of $BAG becomes EXPR, an SQLite expression on j
+# (the current text); then the manifests and P's signature are redone
+jedit() {
+    sqlite3 :memory: "SELECT $1 FROM (SELECT CAST(readfile('$BAG/data/records.json') AS TEXT) AS j)" \
+        >"$BAG/data/records.new" && test -s "$BAG/data/records.new" &&
+        mv "$BAG/data/records.new" "$BAG/data/records.json" || bail "jedit failed: $1"
+    remanifest; reoxum; retag
+}
+newbag selfsup
+jedit "json_set(j, '\$.incidents[0].supersedes', j ->> '\$.incidents[0].uuid')"
+pack selfsup
+hostile "an incident that supersedes itself" 'supersede itself' selfsup.age
+newbag loop
+jedit "json_set(j, '\$.incidents[0].supersedes', j ->> '\$.incidents[1].uuid', '\$.incidents[1].supersedes', j ->> '\$.incidents[0].uuid')"
+pack loop
+hostile "two incidents that supersede each other" 'supersede itself' loop.age
+newbag dupuuid
+jedit "json_insert(j, '\$.actors[#]', json(j -> '\$.actors[0]'))"
+pack dupuuid
+hostile "a uuid twice in records.json" 'twice' dupuuid.age
+run_cmd evault -f h sql "SELECT uuid FROM evidence ORDER BY id LIMIT 1"
+OWN=$(tail -n 1 out)
+check "the receiver has evidence of its own ($OWN)" -- test "${#OWN}" = 36
+newbag ownlink
+jedit "json_insert(j, '\$.incidents[0].evidence[#]', '$OWN')"
+pack ownlink
+hostile "an incident linked to the receiver's own evidence" 'not in the bundle' ownlink.age
+newbag sealat
+jedit "json_set(j, '\$.incidents[' || (SELECT key FROM json_each(j, '\$.incidents') WHERE value -> '\$.seal.file' IS NOT NULL AND json_type(value, '\$.seal.file') = 'text' LIMIT 1) || '].seal.sealed_at', '2001-01-01T00:00:00Z')"
+pack sealat
+hostile "a seal whose time records.json misstates" 'not the sealed record' sealat.age
+newbag badlines
+for i in $(seq 1 3000); do echo "x$i"; done >>"$BAG/manifest-sha256.txt"
+retag; pack badlines
+hostile "3000 bad manifest lines: the findings are cut short" 'and [0-9]+ more' badlines.age
+check "... at most about a hundred lines of them" -- test "$(wc -l <err)" -lt 110
+cp std.age fifo.age
+mkfifo fifo.age.minisig
+hostile "a FIFO for FILE.minisig (no hang)" 'signature' fifo.age
+rm -f fifo.age.minisig
 
 expect_exit 0 "after all that, verify still holds on the receiver" -- evault -f h verify
 check "no file was left in TMPDIR" -- test -z "$(ls -A tmp)"
