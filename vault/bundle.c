@@ -55,6 +55,10 @@ static int out_write(void *arg, const uint8_t *buf, size_t len)
 {
     outfile *o = arg;
     msig_sign_update(&o->sig, buf, len);
+    /* every 8 MiB, start writing out what is written so far (no wait):
+     * the fsync at the end then has little left to do */
+    if ((o->bytes + len) >> 23 != o->bytes >> 23)
+        (void)sync_file_range(o->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     o->bytes += len;
     while (len > 0) {
         ssize_t n = write(o->fd, buf, len);
