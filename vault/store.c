@@ -740,22 +740,19 @@ int store_blob_end(store_blob_writer *w, const uint8_t sha256[STORE_HASHLEN],
         *existed = 1;
         sqlite3_finalize(w->ins);
         w->ins = NULL;
-        rc = prepare(w->v, "DELETE FROM chunk WHERE blob_id = ?1", &st, e);
-        if (rc == 0) {
-            sqlite3_bind_int64(st, 1, w->s.blob_id);
-            if ((src = sqlite3_step(st)) != SQLITE_DONE)
-                rc = vault_sqlerr(w->v, src, "storing evidence", e);
+        rc = 0;
+        for (int i = 0; rc == 0 && i < 2; i++) {
+            rc = prepare(w->v, i == 0 ? "DELETE FROM chunk WHERE blob_id = ?1"
+                                      : "DELETE FROM blob WHERE id = ?1",
+                         &st, e);
+            if (rc == 0) {
+                sqlite3_bind_int64(st, 1, w->s.blob_id);
+                if ((src = sqlite3_step(st)) != SQLITE_DONE)
+                    rc = vault_sqlerr(w->v, src, "storing evidence", e);
+            }
+            sqlite3_finalize(st);
+            st = NULL;
         }
-        sqlite3_finalize(st);
-        st = NULL;
-        if (rc == 0)
-            rc = prepare(w->v, "DELETE FROM blob WHERE id = ?1", &st, e);
-        if (rc == 0) {
-            sqlite3_bind_int64(st, 1, w->s.blob_id);
-            if ((src = sqlite3_step(st)) != SQLITE_DONE)
-                rc = vault_sqlerr(w->v, src, "storing evidence", e);
-        }
-        sqlite3_finalize(st);
     } else if (rc == 0) {
         rc = rekey(w->v, &w->s, e);
     }
