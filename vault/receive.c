@@ -1269,6 +1269,7 @@ static int check_identity(rx *x, const tarbag *tb)
     const char *id = bag_info_get(&tb->info, BAG_LABEL_EXTERNAL_ID);
     const char *vid = bag_info_get(&tb->info, BAG_LABEL_SENDER_VAULT);
     const char *org = bag_info_get(&tb->info, BAG_LABEL_SOURCE_ORG);
+    const char *date = bag_info_get(&tb->info, BAG_LABEL_BAGGING_DATE);
 
     if (!uuid_ok(id))
         return err_set(x->e, EV_ERR_INTEGRITY, "bag-info.txt: "
@@ -1276,6 +1277,11 @@ static int check_identity(rx *x, const tarbag *tb)
     if (vid && !hex32_ok(vid))
         return err_set(x->e, EV_ERR_INTEGRITY, "bag-info.txt: "
                        "Evault-Sender-Vault-Id is not a vault id");
+    /* the two values kept in bundle_import: text fit to show */
+    if (!text_ok(org, 1000, 0) || !text_ok(date, 32, 0))
+        return err_set(x->e, EV_ERR_INTEGRITY, "bag-info.txt: "
+                       "Source-Organization or Bagging-Date is too long or "
+                       "holds control characters");
     if (x->trusted_uuid[0] && (strcmp(x->trusted_uuid, id) != 0 ||
                                !vid || strcmp(x->trusted_vault, vid) != 0))
         return err_set(x->e, EV_ERR_INTEGRITY, "the bundle's signature names "

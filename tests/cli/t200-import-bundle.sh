@@ -533,6 +533,10 @@ for i in $(seq 1 3000); do echo "x$i"; done >>"$BAG/manifest-sha256.txt"
 retag; pack badlines
 hostile "3000 bad manifest lines: the findings are cut short" 'and [0-9]+ more' badlines.age
 check "... at most about a hundred lines of them" -- test "$(wc -l <err)" -lt 110
+newbag orgctl
+sed -i "s/^Source-Organization: .*/Source-Organization: Evil$(printf '\033')[2J/" "$BAG/bag-info.txt"
+retag; pack orgctl
+hostile "a terminal escape in Source-Organization" 'Source-Organization' orgctl.age
 cp std.age fifo.age
 mkfifo fifo.age.minisig
 hostile "a FIFO for FILE.minisig (no hang)" 'signature' fifo.age
