@@ -12,12 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NBUF 3
+#define NBUF 8
 
 struct slot {
     uint8_t *buf;
     size_t len;
     int final; /* a digest request, not data */
+    int ready; /* filled: the hasher may take it */
 };
 
 struct sha256pipe {
@@ -26,8 +27,15 @@ struct sha256pipe {
     pthread_cond_t filled, drained;
     struct slot ring[NBUF];
     size_t bufsize;
-    unsigned head, tail, count; /* head: next to fill; tail: next to hash */
+    /* head: next to claim; tail: next to hash; count: claimed, not yet
+     * hashed (slots are claimed in order but may be filled out of order) */
+    unsigned head, tail, count;
     int stop, done;             /* done: a final request was hashed */
+    /* work to do while waiting for data (sha256pipe_set_idle) */
+    int (*idle)(void *);
+    void *idle_arg;
+    int kicks, in_idle;
+    int waiting; /* the hasher sleeps until data comes */
     struct sha256_ctx ctx;
     uint8_t digest[SHA256_DIGEST_SIZE];
 };
@@ -39,9 +47,25 @@ static void *hasher(void *arg)
     pthread_mutex_lock(&p->mu);
     for (;;) {
         struct slot *s;
-        while (p->count == 0 && !p->stop)
+        while (!p->ring[p->tail].ready && !p->stop) {
+            if (p->idle && p->kicks) {
+                int (*fn)(void *) = p->idle;
+                void *fa = p->idle_arg;
+                p->kicks = 0;
+                p->in_idle = 1;
+                pthread_mutex_unlock(&p->mu);
+                while (fn(fa))
+                    ;
+                pthread_mutex_lock(&p->mu);
+                p->in_idle = 0;
+                pthread_cond_broadcast(&p->drained);
+                continue;
+            }
+            p->waiting = 1;
             pthread_cond_wait(&p->filled, &p->mu);
-        if (p->count == 0 && p->stop)
+            p->waiting = 0;
+        }
+        if (!p->ring[p->tail].ready)
             break;
         s = &p->ring[p->tail];
         pthread_mutex_unlock(&p->mu);
@@ -53,6 +77,7 @@ static void *hasher(void *arg)
         pthread_mutex_lock(&p->mu);
         if (s->final)
             p->done = 1;
+        s->ready = 0;
         p->tail = (p->tail + 1) % NBUF;
         p->count--;
         pthread_cond_broadcast(&p->drained);
@@ -99,21 +124,82 @@ fail:
     return NULL;
 }
 
-/* Wait for a free slot and fill it. Called with the mutex held. */
-static void put(sha256pipe *p, const uint8_t *data, size_t len, int final)
+/* Wait for a free slot and claim it. Called with the mutex held. */
+static unsigned claim(sha256pipe *p)
 {
-    struct slot *s;
+    unsigned i;
 
     while (p->count == NBUF)
         pthread_cond_wait(&p->drained, &p->mu);
-    s = &p->ring[p->head];
-    if (len)
-        memcpy(s->buf, data, len);
-    s->len = len;
-    s->final = final;
+    i = p->head;
     p->head = (p->head + 1) % NBUF;
     p->count++;
+    return i;
+}
+
+/* Mark claimed slot i filled. Called with the mutex held. */
+static void push(sha256pipe *p, unsigned i, size_t len, int final)
+{
+    struct slot *s = &p->ring[i];
+
+    s->len = len;
+    s->final = final;
+    s->ready = 1;
     pthread_cond_signal(&p->filled);
+}
+
+/* Wait for a free slot and fill it. Called with the mutex held. */
+static void put(sha256pipe *p, const uint8_t *data, size_t len, int final)
+{
+    unsigned i = claim(p);
+
+    if (len)
+        memcpy(p->ring[i].buf, data, len);
+    push(p, i, len, final);
+}
+
+uint8_t *sha256pipe_claim(sha256pipe *p, unsigned *slot)
+{
+    pthread_mutex_lock(&p->mu);
+    *slot = claim(p);
+    pthread_mutex_unlock(&p->mu);
+    return p->ring[*slot].buf;
+}
+
+void sha256pipe_submit(sha256pipe *p, unsigned slot, size_t len)
+{
+    pthread_mutex_lock(&p->mu);
+    push(p, slot % NBUF, len < p->bufsize ? len : p->bufsize, 0);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void sha256pipe_set_idle(sha256pipe *p, int (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->in_idle)
+        pthread_cond_wait(&p->drained, &p->mu);
+    p->idle = fn;
+    p->idle_arg = arg;
+    p->kicks = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+int sha256pipe_starved(sha256pipe *p)
+{
+    int w;
+
+    pthread_mutex_lock(&p->mu);
+    w = p->waiting;
+    pthread_mutex_unlock(&p->mu);
+    return w;
+}
+
+void sha256pipe_kick(sha256pipe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->kicks++;
+    pthread_cond_signal(&p->filled);
+    pthread_mutex_unlock(&p->mu);
 }
 
 void sha256pipe_update(sha256pipe *p, const uint8_t *data, size_t len)

@@ -4,8 +4,9 @@
  * hasher on the other run side by side: verify and extract stream evidence
  * out of the vault at the speed of the slower of the two instead of their
  * sum. Data handed over is copied into one of a few fixed buffers (the
- * caller's buffer may be reused at once); update blocks only when all are
- * waiting to be hashed. Buffers are wiped when freed.
+ * caller's buffer may be reused at once), or written there by the caller
+ * (claim/submit); both block only when all buffers are waiting to be
+ * hashed. Buffers are wiped when freed.
  */
 #ifndef EV_SHA256PIPE_H
 #define EV_SHA256PIPE_H
@@ -20,6 +21,29 @@ sha256pipe *sha256pipe_new(size_t bufsize);
 
 /* Hash the next len bytes of data (any length; split as needed). */
 void sha256pipe_update(sha256pipe *p, const uint8_t *data, size_t len);
+
+/*
+ * Zero-copy hand-over: claim waits for a free buffer and returns it (its
+ * size is the bufsize given to sha256pipe_new) with its slot number; the
+ * caller, or another thread, fills it and passes it on with submit (len <=
+ * bufsize). Buffers are hashed in the order they were claimed, each once
+ * it is submitted; every claimed slot must be submitted before final.
+ */
+uint8_t *sha256pipe_claim(sha256pipe *p, unsigned *slot);
+void sha256pipe_submit(sha256pipe *p, unsigned slot, size_t len);
+
+/*
+ * Work for the hasher thread while it waits for the next buffer: after a
+ * kick, the waiting hasher calls fn(arg) until it returns 0. Kick after
+ * giving fn something to do. set_idle(p, NULL, NULL) returns once no call
+ * of the old fn is running.
+ */
+void sha256pipe_set_idle(sha256pipe *p, int (*fn)(void *), void *arg);
+void sha256pipe_kick(sha256pipe *p);
+
+/* Whether the hasher is asleep, waiting for data: the moment to give it
+ * idle work. */
+int sha256pipe_starved(sha256pipe *p);
 
 /* Wait for everything handed over, write the digest and start a new hash.
  * OUT: digest (32 bytes). */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../crypto/sha256pipe.h"
+#include "chunkread.h"
 #include "rec.h"
 
 /* Methods the schema allows (evidence.method CHECK). */
@@ -864,13 +865,36 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
                              progress, arg, written, e);
 }
 
+/* Largest chunk_size a blob row may claim (ingest writes STORE_CHUNK). */
+#define CHUNK_MAX (64u << 20)
+
+/* The error for chunk_read's failure crc on chunk seq of content hex. */
+static int chunk_error(vault *v, int crc, int64_t seq, const chunk_in *in,
+                       uint64_t want, const char *hex, ev_err *e)
+{
+    if (crc == CHUNK_NODATA)
+        return err_set(e, EV_ERR_INTEGRITY,
+                       "chunk %lld of content %s holds no data: the vault "
+                       "was tampered with",
+                       (long long)seq, hex);
+    if (crc == CHUNK_SIZE)
+        return err_set(e, EV_ERR_INTEGRITY,
+                       "chunk %lld of content %s has %llu bytes, not %llu: "
+                       "the vault was tampered with",
+                       (long long)seq, hex, (unsigned long long)in->got,
+                       (unsigned long long)want);
+    return vault_sqlerr(v, in->sqlrc, "reading evidence", e);
+}
+
 int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
                       void *sink_arg, store_progress_fn progress, void *arg,
                       uint64_t *written, ev_err *e)
 {
     sqlite3_stmt *st = NULL;
+    chunk_in in = {vault_db(v), NULL, 0, 0};
+    chunk_helper *helper = NULL;
     struct sha256_ctx h;
-    uint8_t digest[STORE_HASHLEN];
+    uint8_t digest[STORE_HASHLEN], *own = NULL;
     char hex[2 * STORE_HASHLEN + 1];
     uint64_t size, chunk, nchunks, done = 0;
     int64_t seq = 0, blob_id;
@@ -895,7 +919,8 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
         rc = vault_sqlerr(v, src, "reading evidence", e);
         goto out;
     }
-    if (sqlite3_column_int64(st, 0) < 0 || sqlite3_column_int64(st, 1) <= 0) {
+    if (sqlite3_column_int64(st, 0) < 0 || sqlite3_column_int64(st, 1) <= 0 ||
+        sqlite3_column_int64(st, 1) > CHUNK_MAX) {
         rc = err_set(e, EV_ERR_INTEGRITY, "the content %s has a bad size",
                      hex);
         goto out;
@@ -908,52 +933,81 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     st = NULL;
 
     if ((rc = prepare(v,
-                      "SELECT seq, data FROM chunk WHERE blob_id = ?1 "
+                      "SELECT id, seq FROM chunk WHERE blob_id = ?1 "
                       "ORDER BY seq",
                       &st, e)))
         goto out;
     sqlite3_bind_int64(st, 1, blob_id);
     sha256_init(&h);
-    /* hash on the other core while this one reads and decrypts; a small
-     * content, or no thread to be had, is hashed here */
+    /* hash on the other core while this one reads and decrypts, each chunk
+     * read straight into a buffer of the hasher's; a small content, or no
+     * thread to be had, is hashed here */
     if (nchunks > 1)
         pipe = sha256pipe_new((size_t)chunk);
+    if (!pipe && nchunks > 0 && !(own = malloc((size_t)chunk))) {
+        rc = err_set(e, EV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* verify (no sink) inside a read transaction: the hasher thread reads
+     * chunks too, through a second connection, whenever it waits for data,
+     * so that pages are decrypted on both cores */
+    if (pipe && !sink && nchunks >= 4 && !sqlite3_get_autocommit(vault_db(v)))
+        helper = chunk_helper_start(v, pipe);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        const uint8_t *data = sqlite3_column_blob(st, 1);
-        uint64_t len = (uint64_t)sqlite3_column_bytes(st, 1);
-        uint64_t want = (uint64_t)seq + 1 < nchunks ? chunk
-                                                    : size - done;
-        if (sqlite3_column_int64(st, 0) != seq || (uint64_t)seq >= nchunks) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        uint64_t want = (uint64_t)seq + 1 < nchunks ? chunk : size - done;
+        unsigned slot = 0;
+        uint8_t *data;
+        if (sqlite3_column_int64(st, 1) != seq || (uint64_t)seq >= nchunks) {
             rc = err_set(e, EV_ERR_INTEGRITY,
                          "chunk %lld of content %s is missing or out of "
                          "place: the vault was tampered with",
                          (long long)seq, hex);
             goto out;
         }
-        if (len != want || (len > 0 && !data)) {
-            rc = err_set(e, EV_ERR_INTEGRITY,
-                         "chunk %lld of content %s has %llu bytes, not "
-                         "%llu: the vault was tampered with",
-                         (long long)seq, hex, (unsigned long long)len,
-                         (unsigned long long)want);
-            goto out;
+        data = pipe ? sha256pipe_claim(pipe, &slot) : own;
+        if (!(helper && sha256pipe_starved(pipe) &&
+              chunk_helper_offer(helper, id, seq, want, data, slot))) {
+            int crc = chunk_read(&in, id, data, want);
+            if (crc != CHUNK_OK) {
+                if (pipe)
+                    sha256pipe_submit(pipe, slot, 0);
+                rc = chunk_error(v, crc, seq, &in, want, hex, e);
+                goto out;
+            }
+            errno = 0;
+            if (sink && sink(sink_arg, data, (size_t)want) != 0) {
+                if (pipe)
+                    sha256pipe_submit(pipe, slot, 0);
+                rc = err_set(e, EV_ERR_IO, "cannot write the evidence: %s",
+                             errno ? strerror(errno) : "the output failed");
+                goto out;
+            }
+            if (pipe)
+                sha256pipe_submit(pipe, slot, (size_t)want);
+            else
+                sha256_update(&h, (size_t)want, data);
         }
-        if (pipe)
-            sha256pipe_update(pipe, data, (size_t)len);
-        else
-            sha256_update(&h, (size_t)len, data);
-        errno = 0;
-        if (sink && sink(sink_arg, data, (size_t)len) != 0) {
-            rc = err_set(e, EV_ERR_IO, "cannot write the evidence: %s",
-                         errno ? strerror(errno) : "the output failed");
-            goto out;
-        }
-        done += len;
+        done += want;
         seq++;
         if (written)
             *written = done;
         if (progress && progress(arg, done, size)) {
             rc = err_set(e, EV_ERR_REFUSED, "cancelled");
+            goto out;
+        }
+    }
+    {
+        int64_t hseq = 0;
+        chunk_in hin = {0};
+        int hrc = chunk_helper_stop(helper, &hseq, &hin);
+        helper = NULL;
+        if (hrc != CHUNK_OK) {
+            rc = chunk_error(v, hrc, hseq, &hin,
+                             (uint64_t)hseq + 1 < nchunks
+                                 ? chunk
+                                 : size - (uint64_t)hseq * chunk,
+                             hex, e);
             goto out;
         }
     }
@@ -981,7 +1035,17 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     }
     rc = 0;
 out:
+    if (helper) { /* its reads end before the pipe they fill goes */
+        int64_t hseq;
+        chunk_in hin;
+        (void)chunk_helper_stop(helper, &hseq, &hin);
+    }
     sha256pipe_free(pipe);
+    if (own) {
+        sodium_memzero(own, (size_t)chunk);
+        free(own);
+    }
+    chunk_in_close(&in);
     sqlite3_finalize(st);
     return rc;
 }

@@ -167,14 +167,58 @@ static int db_connect(vault *v, int create, ev_err *e)
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
     /* two-argument fts3_tokenizer() would let SQL plant a pointer */
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, NULL);
-    /* temp_store first: nothing may ever spill plaintext to a temp file. */
+    /* temp_store first: nothing may ever spill plaintext to a temp file.
+     * cache_size: a page missing from SQLite's cache costs a read and a
+     * decryption of the whole page (16 KiB), not a copy out of the kernel's
+     * page cache as for a plain file, so keep up to 32 MiB of pages. */
     return exec(v,
                 "PRAGMA temp_store=MEMORY;"
                 "PRAGMA journal_mode=DELETE;"
                 "PRAGMA synchronous=FULL;"
                 "PRAGMA secure_delete=ON;"
-                "PRAGMA foreign_keys=ON;",
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA cache_size=-32768;",
                 "setting up the connection", e);
+}
+
+int vault_page_size_ok(uint32_t P)
+{
+    return P >= 1024 && P <= 65536 && (P & (P - 1)) == 0;
+}
+
+int vault_reader_open(vault *v, sqlite3 **out)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(v->path, &db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
+                                 SQLITE_OPEN_EXRESCODE,
+                             vfs_name(v->vfs));
+
+    *out = NULL;
+    if (rc == SQLITE_OK) {
+        sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
+                          NULL);
+        rc = sqlite3_exec(db,
+                          "PRAGMA temp_store=MEMORY;"
+                          "PRAGMA query_only=ON;"
+                          "BEGIN; SELECT count(*) FROM sqlite_schema;",
+                          NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_close(db);
+        return rc;
+    }
+    *out = db;
+    return SQLITE_OK;
+}
+
+void vault_reader_close(sqlite3 *db)
+{
+    if (db) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(db);
+    }
 }
 
 static int fsync_dir_of(const char *path)
@@ -833,11 +877,16 @@ int vault_create(const char *path, const char *pass, size_t passlen,
         return err_set(e, EV_ERR_INVALID,
                        "organisation name is longer than %d bytes",
                        VAULT_NAMEMAX);
+    if (o && o->page_size && !vault_page_size_ok(o->page_size))
+        return err_set(e, EV_ERR_INVALID,
+                       "a page size must be a power of two from 1024 to "
+                       "65536, not %u",
+                       (unsigned)o->page_size);
     v = vault_alloc(path);
     if (!v)
         return err_set(e, EV_ERR_NOMEM, "out of memory");
     v->secret->version = VAULT_FORMAT_VERSION;
-    v->secret->page_size = VAULT_PAGE_SIZE;
+    v->secret->page_size = o && o->page_size ? o->page_size : VAULT_PAGE_SIZE;
     randombytes_buf(v->secret->vault_id, VAULT_IDBYTES);
     crypto_kdf_keygen(v->secret->master_key);
     v->secret->created = (uint64_t)time(NULL);
@@ -988,6 +1037,13 @@ int vault_open(vault **out, const char *path, const char *secret,
                      "'%s' has container format %u, which this evault does "
                      "not know: upgrade evault",
                      path, (unsigned)v->secret->version);
+        goto out;
+    }
+    if (!vault_page_size_ok(v->secret->page_size)) {
+        rc = err_set(e, EV_ERR_INTEGRITY,
+                     "'%s' claims a page size of %u bytes, which no vault "
+                     "has: it is damaged",
+                     path, (unsigned)v->secret->page_size);
         goto out;
     }
     kdf_subkey(v->meta_key, KDF_SUB_SLOTMETA, v->secret->master_key);
@@ -1252,10 +1308,11 @@ int vault_shred(const char *path, ev_err *e)
         return err_set(e, errno == ENOENT ? EV_ERR_NOTFOUND : EV_ERR_IO,
                        "cannot open '%s': %s", path, strerror(errno));
     /* Without the key nothing proves this is a vault; at least refuse what
-     * cannot be one: a vault is the keyslot region plus whole pages. */
+     * cannot be one: a vault is the keyslot region plus whole pages, of a
+     * size (sealed inside the slots) that is a multiple of 1024. */
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size < KEYSLOT_REGION + VAULT_PAGE_SIZE ||
-        (st.st_size - KEYSLOT_REGION) % VAULT_PAGE_SIZE != 0) {
+        st.st_size < KEYSLOT_REGION + 1024 ||
+        (st.st_size - KEYSLOT_REGION) % 1024 != 0) {
         rc = err_set(e, EV_ERR_INVALID,
                      "'%s' is not an evault file (wrong size or not a "
                      "regular file): nothing shredded",

@@ -18,7 +18,7 @@
 #include "vfs.h"
 
 #define VAULT_FORMAT_VERSION 1
-#define VAULT_PAGE_SIZE 4096
+#define VAULT_PAGE_SIZE 16384
 #define VAULT_BUSY_MS 10000
 #define VAULT_NAMEMAX 200
 
@@ -26,7 +26,13 @@ typedef struct vault vault;
 
 typedef struct vault_open_opts {
     const char *base_vfs; /* NULL: SQLite's default ("unix") */
+    /* vault_create only: the page size, a power of two from 1024 to
+     * 65536 (0: VAULT_PAGE_SIZE). Older vaults have 4096. */
+    uint32_t page_size;
 } vault_open_opts;
+
+/* Whether P is a page size a vault may have. */
+int vault_page_size_ok(uint32_t P);
 
 /*
  * Create a new vault at path with one passphrase keyslot (label "initial
@@ -58,6 +64,16 @@ void vault_close(vault *v);
  * authorizer must keep refusing SQLITE_ATTACH of a non-empty file name.
  */
 sqlite3 *vault_db(vault *v);
+
+/*
+ * A second, read-only connection to v's database through the same VFS, in
+ * a read transaction of its own: for a helper thread that reads alongside
+ * vault_db(v) while that connection holds a read transaction (so both see
+ * the same state: no writer can commit in between). OUT: *out. Returns an
+ * SQLite code. Close with vault_reader_close; only reads, no authorizer.
+ */
+int vault_reader_open(vault *v, sqlite3 **out);
+void vault_reader_close(sqlite3 *db);
 
 /* The vault id in hex. OUT: out (33 bytes). */
 void vault_id_hex(const vault *v, char out[33]);

@@ -121,53 +121,60 @@ static void page_ad(uint8_t *ad, const vfs_ctx *c, uint32_t pgno)
 }
 
 /*
- * Read page index pg (0-based) from disk into dst (page_size bytes) and
- * decrypt it in place. Returns SQLITE_OK, SQLITE_IOERR_SHORT_READ (page wholly
- * past the end: dst zeroed), SQLITE_IOERR_DATA (authentication failed: dst
- * zeroed) or another I/O error. With use_cache, page 1 comes from the cache
- * when its nonce and tag on disk are those it was decrypted from (every
- * write draws a fresh nonce, so equal nonce and tag mean the same page).
+ * Read page index pg (0-based) from disk and decrypt it into dst, which has
+ * room for dlen bytes: the whole page (P), or only the part SQLite may use
+ * (P - VFS_RESERVE: its direct reads of overflow pages ask for just that),
+ * so the plaintext lands where SQLite wants it without a copy. Returns
+ * SQLITE_OK, SQLITE_IOERR_SHORT_READ (page wholly past the end: dst zeroed),
+ * SQLITE_IOERR_DATA (authentication failed: dst zeroed) or another I/O
+ * error. With use_cache, page 1 comes from the cache when its nonce and tag
+ * on disk are those it was decrypted from (every write draws a fresh nonce,
+ * so equal nonce and tag mean the same page).
  */
-static int page_load(evfile *f, uint64_t pg, uint8_t *dst, int use_cache)
+static int page_load(evfile *f, uint64_t pg, uint8_t *dst, uint32_t dlen,
+                     int use_cache)
 {
     vfs_ctx *c = f->ctx;
-    uint32_t P = c->page_size;
+    uint32_t P = c->page_size, M = P - VFS_RESERVE;
     sqlite3_int64 doff = VFS_HEADER_SIZE + (sqlite3_int64)(pg * P);
-    uint8_t ad[21], seal[VFS_RESERVE];
+    uint8_t ad[21], *ct = f->cbuf;
     int rc;
 
     if (pg == 0 && use_cache && f->p1_valid &&
-        f->real->pMethods->xRead(f->real, seal, VFS_RESERVE,
-                                 doff + P - VFS_RESERVE) == SQLITE_OK &&
-        memcmp(seal, f->p1_seal, VFS_RESERVE) == 0) {
-        memcpy(dst, f->p1, P);
+        f->real->pMethods->xRead(f->real, ct, VFS_RESERVE,
+                                 doff + M) == SQLITE_OK &&
+        memcmp(ct, f->p1_seal, VFS_RESERVE) == 0) {
+        memcpy(dst, f->p1, dlen);
         return SQLITE_OK;
     }
-    rc = f->real->pMethods->xRead(f->real, dst, (int)P, doff);
+    rc = f->real->pMethods->xRead(f->real, ct, (int)P, doff);
     if (rc == SQLITE_IOERR_SHORT_READ) {
         int src;
         sqlite3_int64 sz = real_size(f, &src);
         if (src != SQLITE_OK)
             return src;
-        memset(dst, 0, P);
+        memset(dst, 0, dlen);
         return sz <= doff ? SQLITE_IOERR_SHORT_READ : SQLITE_IOERR_DATA;
     }
     if (rc != SQLITE_OK)
         return rc;
-    memcpy(seal, dst + P - VFS_RESERVE, VFS_RESERVE);
     page_ad(ad, c, (uint32_t)(pg + 1));
-    if (aead_open(dst, dst, P - VFS_RESERVE, dst + P - VFS_RESERVE,
-                  dst + P - 16, ad, sizeof ad, c->keys->page) != 0) {
-        sodium_memzero(dst, P);
+    if (aead_open(dst, ct, M, ct + M, ct + P - 16, ad, sizeof ad,
+                  c->keys->page) != 0) {
+        sodium_memzero(dst, dlen);
         return SQLITE_IOERR_DATA;
     }
     /* SQLite owns no data in the reserved bytes; hand back zeros. */
-    memset(dst + P - VFS_RESERVE, 0, VFS_RESERVE);
+    if (dlen > M)
+        memset(dst + M, 0, dlen - M);
     if (c->seen && pg < c->seen_pages)
-        c->seen[pg / 8] |= (uint8_t)(1u << (pg % 8));
+        /* atomic: verify may read through two connections at once */
+        __atomic_fetch_or(&c->seen[pg / 8], (uint8_t)(1u << (pg % 8)),
+                          __ATOMIC_RELAXED);
     if (pg == 0 && f->p1) {
-        memcpy(f->p1, dst, P);
-        memcpy(f->p1_seal, seal, VFS_RESERVE);
+        memcpy(f->p1, dst, M);
+        memset(f->p1 + M, 0, VFS_RESERVE);
+        memcpy(f->p1_seal, ct + M, VFS_RESERVE);
         f->p1_valid = 1;
     }
     return SQLITE_OK;
@@ -178,15 +185,19 @@ static int main_read(sqlite3_file *pf, void *buf, int amt, sqlite3_int64 off)
     evfile *f = (evfile *)pf;
     uint32_t P = f->ctx->page_size;
     uint64_t pg = (uint64_t)off / P, in = (uint64_t)off % P;
-    int whole = (in == 0 && (uint32_t)amt == P);
-    uint8_t *dst = whole ? buf : f->plain;
+    /* a read from the page's start of at least its usable part is
+     * decrypted straight into SQLite's buffer */
+    int direct = (in == 0 && (uint32_t)amt >= P - VFS_RESERVE &&
+                  (uint32_t)amt <= P);
+    uint8_t *dst = direct ? buf : f->plain;
+    uint32_t dlen = direct ? (uint32_t)amt : P;
     int rc;
 
     if (off < 0 || amt <= 0 || in + (uint64_t)amt > P)
         return SQLITE_IOERR_READ;
-    rc = page_load(f, pg, dst, 1);
+    rc = page_load(f, pg, dst, dlen, 1);
     if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
-        sodium_memzero(dst, P);
+        sodium_memzero(dst, dlen);
     if (rc == SQLITE_IOERR_DATA && f->lock == SQLITE_LOCK_NONE) {
         /*
          * Without a lock SQLite only reads the header to guess the page
@@ -199,8 +210,9 @@ static int main_read(sqlite3_file *pf, void *buf, int amt, sqlite3_int64 off)
         return SQLITE_OK;
     }
     if (rc == SQLITE_IOERR_DATA)
-        f->ctx->bad_page = (uint32_t)(pg + 1);
-    if (!whole) {
+        __atomic_store_n(&f->ctx->bad_page, (uint32_t)(pg + 1),
+                         __ATOMIC_RELAXED);
+    if (!direct) {
         memcpy(buf, f->plain + in, (size_t)amt);
         sodium_memzero(f->plain, P);
     }
@@ -358,7 +370,7 @@ static int check_pages(evfile *f, vfs_check *chk)
             chk->pages++;
             continue;
         }
-        rc = page_load(f, pg, f->plain, 0); /* verify: really read it */
+        rc = page_load(f, pg, f->plain, P, 0); /* verify: really read it */
         if (rc == SQLITE_IOERR_DATA || rc == SQLITE_IOERR_SHORT_READ) {
             chk->bad++;
             if (!chk->first_bad)
@@ -409,7 +421,7 @@ static int launder_free(evfile *f, uint64_t *count)
     leaves = malloc(per_trunk * sizeof *leaves);
     if (!leaves)
         return SQLITE_NOMEM;
-    rc = page_load(f, 0, buf, 0);
+    rc = page_load(f, 0, buf, P, 0);
     trunk = rc == SQLITE_OK ? be32(buf + 32) : 0;
     while (rc == SQLITE_OK && trunk != 0) {
         uint32_t n, next;
@@ -417,7 +429,7 @@ static int launder_free(evfile *f, uint64_t *count)
             rc = SQLITE_CORRUPT;
             break;
         }
-        rc = page_load(f, trunk - 1, buf, 0);
+        rc = page_load(f, trunk - 1, buf, P, 0);
         if (rc != SQLITE_OK)
             break;
         next = be32(buf);
@@ -431,7 +443,7 @@ static int launder_free(evfile *f, uint64_t *count)
         for (uint32_t i = 0; i < n && rc == SQLITE_OK; i++) {
             if (leaves[i] == 0 || leaves[i] > npages || leaves[i] == 1)
                 continue;
-            rc = page_load(f, leaves[i] - 1, buf, 0);
+            rc = page_load(f, leaves[i] - 1, buf, P, 0);
             if (rc == SQLITE_IOERR_DATA) {
                 memset(buf, 0, P);
                 rc = main_write(&f->base, buf, (int)P,
@@ -1104,12 +1116,12 @@ const char *vfs_name(const vfs_ctx *c)
 
 uint32_t vfs_bad_page(const vfs_ctx *c)
 {
-    return c->bad_page;
+    return __atomic_load_n(&c->bad_page, __ATOMIC_RELAXED);
 }
 
 void vfs_bad_page_reset(vfs_ctx *c)
 {
-    c->bad_page = 0;
+    __atomic_store_n(&c->bad_page, 0, __ATOMIC_RELAXED);
 }
 
 int vfs_take_recovered(vfs_ctx *c)

@@ -15,7 +15,7 @@ check "... shows the vault id" -- contains out "vault id:        $id"
 check "... shows the name" -- contains out "name:            Evidence Unit 7"
 check "... shows the format version" -- contains out "format version:  1"
 check "... shows the schema version" -- grep -qE '^schema version: +[1-9]' out
-check "... shows the page size" -- contains out "page size:       4096"
+check "... shows the page size" -- contains out "page size:       16384"
 check "... shows the file size" -- \
     contains out "size:            $(stat -c %s v) bytes"
 check "... lists all 8 keyslots" -- contains out "keyslots (8):"
@@ -38,11 +38,11 @@ check "... schema_version is an integer" -- \
     json_type_is info.json '$.schema_version' integer
 check "... schema_version >= 1" -- \
     test "$(json_get info.json '$.schema_version')" -ge 1
-check "... page_size = 4096" -- json_is info.json '$.page_size' 4096
+check "... page_size = 16384" -- json_is info.json '$.page_size' 16384
 check "... file_size is the size of the file" -- \
     json_is info.json '$.file_size' "$(stat -c %s v)"
 check "... page_count matches the file size" -- \
-    json_is info.json '$.page_count' $((($(stat -c %s v) - 4096) / 4096))
+    json_is info.json '$.page_count' $((($(stat -c %s v) - 4096) / 16384))
 check "... created is an ISO 8601 UTC time" -- \
     grep -qE '"created":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"' \
     info.json

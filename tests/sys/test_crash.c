@@ -302,7 +302,7 @@ static off_t file_size(const char *path)
 /* Child: run the workload over crashvfs with a crash armed. Never returns. */
 static void child(const char *work, long event, uint64_t seed, int fd)
 {
-    vault_open_opts o = {"crashvfs"};
+    vault_open_opts o = {"crashvfs", 0};
     vault *v = NULL;
     ev_err e;
     int j;

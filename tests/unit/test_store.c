@@ -3,8 +3,9 @@
  * chunk boundaries, dedup (the same content is stored once, linked to a
  * second incident, refused twice for one incident), files that are not
  * regular or not readable, files that change while read, cancellation,
- * tampered chunks found on extract, media types, metadata, and adds inside
- * a caller's transaction. Runs in the TMPDIR tests/run.sh gives it.
+ * tampered chunks found on extract and on verify (where the hasher thread
+ * reads chunks too, through a second connection), media types, metadata,
+ * and adds inside a caller's transaction. Runs in the TMPDIR tests/run.sh gives it.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -25,7 +26,10 @@
 #include <unistd.h>
 
 #include "../../crypto/kdf.h"
+#include "../../crypto/sha256pipe.h"
+#include "../../vault/chunkread.h"
 #include "../../vault/rec.h"
+#include "../../vault/report.h"
 #include "../../vault/store.h"
 #include "../../vault/vault.h"
 
@@ -542,6 +546,152 @@ static void test_metadata_and_types(void **state)
     vault_close(v);
 }
 
+/* verify's pass over the evidence, as `evault verify` runs it: inside a
+ * read transaction, so the hasher thread helps reading. OUT: r. */
+static uint64_t verify_bad(vault *v, report *r)
+{
+    uint64_t files, bytes, bad;
+    ev_err e;
+
+    exec_ok(v, "BEGIN; SELECT count(*) FROM sqlite_schema;");
+    err_clear(&e);
+    if (store_verify_all(v, r, NULL, NULL, &files, &bytes, &bad, &e))
+        fail_msg("store_verify_all: %s", e.msg);
+    exec_ok(v, "ROLLBACK");
+    return bad;
+}
+
+/* Each kind of damage on each chunk of a 9-chunk content is found by
+ * verify, whichever thread reads that chunk, and named in the report. */
+static void test_verify_tampered_each_chunk(void **state)
+{
+    enum { N = 9 };
+    static const char *damage[][2] = {
+        {"UPDATE chunk SET data = randomblob(length(data)) WHERE seq = ",
+         "SHA-256"},
+        {"UPDATE chunk SET data = substr(data, 2) WHERE seq = ", "bytes, not"},
+        {"UPDATE chunk SET data = 7 WHERE seq = ", "holds no data"},
+        {"DELETE FROM chunk WHERE seq = ", "chunk"},
+    };
+    size_t len = (N - 1) * STORE_CHUNK + 777;
+    uint8_t *data = make_file("v.bin", len, NULL);
+    vault *v = fresh_vault();
+    int64_t inc = add_incident(v, "verify");
+    store_added a;
+    report r = {0};
+    (void)state;
+
+    add_ok(v, inc, "v.bin", &a);
+    assert_int_equal(count(v, "SELECT count(*) FROM chunk"), N);
+    assert_int_equal(verify_bad(v, &r), 0);
+    assert_int_equal(r.n, 0);
+    exec_ok(v, "CREATE TABLE keep AS SELECT * FROM chunk");
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++)
+        for (int seq = 0; seq < N; seq++) {
+            char sql[200];
+            snprintf(sql, sizeof sql, "%s%d", damage[d][0], seq);
+            exec_ok(v, sql);
+            report_clear(&r);
+            assert_int_equal(verify_bad(v, &r), 1);
+            assert_int_equal(r.n, 1);
+            if (!strstr(r.items[0], damage[d][1]))
+                fail_msg("damage %zu on chunk %d: %s", d, seq, r.items[0]);
+            exec_ok(v, "DELETE FROM chunk; INSERT INTO chunk SELECT * FROM "
+                       "keep");
+        }
+    report_clear(&r);
+    assert_int_equal(verify_bad(v, &r), 0);
+    free(data);
+    vault_close(v);
+}
+
+/* The helper on its own: chunks offered to it land in the right slots and
+ * hash in order; a chunk it cannot read is reported with its number. */
+static void test_chunk_helper(void **state)
+{
+    enum { N = 7 };
+    size_t len = N * STORE_CHUNK;
+    uint8_t *data = make_file("h.bin", len, NULL);
+    uint8_t want[32], got[32];
+    vault *v = fresh_vault();
+    int64_t inc = add_incident(v, "helper");
+    store_added a;
+    (void)state;
+
+    add_ok(v, inc, "h.bin", &a);
+    exec_ok(v, "CREATE TABLE keep AS SELECT * FROM chunk");
+    sha256_of(data, len, want);
+    for (int bad = -1; bad < N; bad += 2) {
+        sqlite3_stmt *st = NULL;
+        chunk_in in = {vault_db(v), NULL, 0, 0}, hin = {0};
+        sha256pipe *pipe = sha256pipe_new(STORE_CHUNK);
+        chunk_helper *h;
+        int64_t hseq = -1;
+        int seq = 0, offered = 0;
+
+        if (bad >= 0) {
+            char sql[120];
+            snprintf(sql, sizeof sql,
+                     "UPDATE chunk SET data = zeroblob(5) WHERE seq = %d",
+                     bad);
+            exec_ok(v, "DELETE FROM chunk; INSERT INTO chunk SELECT * FROM "
+                       "keep");
+            exec_ok(v, sql);
+        }
+        exec_ok(v, "BEGIN; SELECT count(*) FROM sqlite_schema;");
+        assert_non_null(pipe);
+        h = chunk_helper_start(v, pipe);
+        assert_non_null(h);
+        assert_int_equal(sqlite3_prepare_v2(vault_db(v),
+                                            "SELECT id FROM chunk ORDER BY "
+                                            "seq",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            unsigned slot;
+            uint8_t *buf = sha256pipe_claim(pipe, &slot);
+            int64_t id = sqlite3_column_int64(st, 0);
+            if (seq % 2) { /* the helper reads every odd chunk */
+                int taken;
+                while (!(taken = chunk_helper_offer(h, id, seq, STORE_CHUNK,
+                                                    buf, slot)) &&
+                       !chunk_helper_failed(h))
+                    usleep(100);
+                if (taken)
+                    offered++;
+                else /* after a failure: nothing is read any more */
+                    sha256pipe_submit(pipe, slot, 0);
+            } else {
+                assert_int_equal(chunk_read(&in, id, buf, STORE_CHUNK),
+                                 CHUNK_OK);
+                sha256pipe_submit(pipe, slot, STORE_CHUNK);
+            }
+            seq++;
+        }
+        sqlite3_finalize(st);
+        assert_int_equal(seq, N);
+        /* after a failure, offers already taken may still be read */
+        if (bad < 0)
+            assert_int_equal(offered, N / 2);
+        else
+            assert_true(offered >= (bad + 1) / 2);
+        if (bad < 0) {
+            assert_int_equal(chunk_helper_stop(h, &hseq, &hin), CHUNK_OK);
+            sha256pipe_final(pipe, got);
+            assert_memory_equal(got, want, 32);
+        } else {
+            assert_int_equal(chunk_helper_stop(h, &hseq, &hin), CHUNK_SIZE);
+            assert_int_equal(hseq, bad);
+            assert_int_equal(hin.got, 5);
+        }
+        chunk_in_close(&in);
+        sha256pipe_free(pipe);
+        exec_ok(v, "ROLLBACK");
+    }
+    free(data);
+    vault_close(v);
+}
+
 static void test_outer_transaction(void **state)
 {
     vault *v = fresh_vault();
@@ -587,6 +737,8 @@ int main(void)
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_changing_file),
         cmocka_unit_test(test_tampered_chunks),
+        cmocka_unit_test(test_verify_tampered_each_chunk),
+        cmocka_unit_test(test_chunk_helper),
         cmocka_unit_test(test_metadata_and_types),
         cmocka_unit_test(test_outer_transaction),
     };

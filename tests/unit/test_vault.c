@@ -115,16 +115,65 @@ static void test_create_and_info(void **state)
     assert_string_equal(info.name, "Org");
     assert_int_equal(info.format_version, VAULT_FORMAT_VERSION);
     assert_int_equal(info.schema_version, schema_latest());
-    assert_int_equal(info.page_size, 4096);
+    assert_int_equal(info.page_size, VAULT_PAGE_SIZE);
     assert_int_equal(info.unlocked_slot, 0);
     assert_int_equal(info.slots[0].type, KEYSLOT_PASSPHRASE);
     assert_int_equal(info.slots[0].kdf.ops, p.ops);
     assert_string_equal(info.slots[0].label, "initial passphrase");
     assert_int_equal(used_slots(v), 1);
-    assert_int_equal(info.file_size, 4096 + info.page_count * 4096);
+    assert_int_equal(info.file_size, 4096 + info.page_count * info.page_size);
     vault_close(v);
     /* no temporary file left behind */
     assert_int_equal(access("a.evault-journal", F_OK), -1);
+}
+
+/* Vaults of other page sizes (every vault made before evault 0.2 has 4096)
+ * open, hold data across pages and check clean; a bad size is refused. */
+static void test_other_page_sizes(void **state)
+{
+    static const uint32_t sizes[] = {1024, 4096, 65536};
+    kdf_params p = test_kdf();
+    vault_open_opts o = {NULL, 0};
+    vault_check_result r;
+    vault_info info;
+    vault *v;
+    ev_err e;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "ps%u.evault", (unsigned)sizes[i]);
+        o.page_size = sizes[i];
+        assert_int_equal(vault_create(path, PASS, strlen(PASS), &p, "Org", &o,
+                                      NULL, &e),
+                         0);
+        v = must_open(path, PASS);
+        assert_int_equal(vault_get_info(v, &info, &e), 0);
+        assert_int_equal(info.page_size, sizes[i]);
+        assert_int_equal(info.file_size, 4096 + info.page_count * sizes[i]);
+        assert_int_equal(sqlite3_exec(vault_db(v),
+                                      "CREATE TABLE t(x);"
+                                      "INSERT INTO t VALUES (randomblob(300000)),"
+                                      " (zeroblob(70000));",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        vault_close(v);
+        v = must_open(path, PASS);
+        assert_int_equal(vault_check(v, &r, NULL, NULL, &e), 0);
+        assert_int_equal(r.bad_pages, 0);
+        assert_true(r.integrity_ok);
+        assert_true(r.pages > 370000 / sizes[i]);
+        vault_close(v);
+    }
+    o.page_size = 3000;
+    assert_int_equal(vault_create("ps3000.evault", PASS, strlen(PASS), &p,
+                                  "Org", &o, NULL, &e),
+                     EV_ERR_INVALID);
+    assert_int_equal(access("ps3000.evault", F_OK), -1);
+    o.page_size = 131072;
+    assert_int_equal(vault_create("ps3000.evault", PASS, strlen(PASS), &p,
+                                  "Org", &o, NULL, &e),
+                     EV_ERR_INVALID);
 }
 
 static void test_wrong_secrets(void **state)
@@ -450,6 +499,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_and_info),
+        cmocka_unit_test(test_other_page_sizes),
         cmocka_unit_test(test_wrong_secrets),
         cmocka_unit_test(test_recovery_and_passwd),
         cmocka_unit_test(test_slot_limits),

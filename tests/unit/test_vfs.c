@@ -103,7 +103,7 @@ static void test_pages_are_ciphertext(void **state)
     vault_close(v);
     buf = slurp("a.evault", &n);
     assert_non_null(buf);
-    assert_true(n > 4096 && (n - 4096) % 4096 == 0);
+    assert_true(n > 4096 && (n - 4096) % VAULT_PAGE_SIZE == 0);
     assert_false(contains(buf, n, "SQLite format 3"));
     assert_false(contains(buf, n, "plaintext-marker"));
     assert_false(contains(buf, n, "keyslot_state"));
@@ -119,13 +119,15 @@ static void test_pages_are_ciphertext(void **state)
 /* Swap pages i and j (1-based) of the file on disk. */
 static void swap_pages(const char *path, int i, int j)
 {
-    uint8_t a[4096], b[4096];
+    enum { P = VAULT_PAGE_SIZE };
+    static uint8_t a[P], b[P];
+    off_t oi = 4096 + (off_t)(i - 1) * P, oj = 4096 + (off_t)(j - 1) * P;
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
-    assert_int_equal(pread(fd, a, 4096, 4096L * i), 4096);
-    assert_int_equal(pread(fd, b, 4096, 4096L * j), 4096);
-    assert_int_equal(pwrite(fd, b, 4096, 4096L * i), 4096);
-    assert_int_equal(pwrite(fd, a, 4096, 4096L * j), 4096);
+    assert_int_equal(pread(fd, a, P, oi), P);
+    assert_int_equal(pread(fd, b, P, oj), P);
+    assert_int_equal(pwrite(fd, b, P, oi), P);
+    assert_int_equal(pwrite(fd, a, P, oj), P);
     close(fd);
 }
 
@@ -145,7 +147,8 @@ static void test_page_binding(void **state)
                      0);
     last = count(v, "PRAGMA page_count");
     vault_close(v);
-    /* db page n sits at file offset 4096 * n (after the keyslot region);
+    /* db page n sits at file offset 4096 + (n - 1) * P (after the keyslot
+     * region);
      * swap two overflow pages of table t */
     swap_pages("b.evault", (int)last - 2, (int)last - 1);
     v = open_vault("b.evault");
@@ -204,7 +207,12 @@ static void test_refused_pragmas(void **state)
                      SQLITE_ERROR);
     assert_int_equal(exec(v, "PRAGMA synchronous=OFF"), SQLITE_ERROR);
     assert_int_equal(exec(v, "PRAGMA page_size=8192"), SQLITE_ERROR);
-    assert_int_equal(exec(v, "PRAGMA page_size=4096"), SQLITE_OK);
+    assert_int_equal(exec(v, "PRAGMA page_size=65536"), SQLITE_ERROR);
+    {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA page_size=%d", VAULT_PAGE_SIZE);
+        assert_int_equal(exec(v, sql), SQLITE_OK);
+    }
     assert_int_equal(exec(v, "PRAGMA journal_mode=DELETE"), SQLITE_OK);
     assert_int_equal(exec(v, "PRAGMA temp_store=MEMORY"), SQLITE_OK);
     assert_int_equal(count(v, "PRAGMA temp_store"), 2);
@@ -232,7 +240,8 @@ static void test_refused_pragmas(void **state)
 static void test_file_methods_fail_closed(void **state)
 {
     sqlite3_file *f = NULL;
-    uint8_t buf[8192];
+    enum { P = VAULT_PAGE_SIZE };
+    static uint8_t buf[2 * P];
     void *map = (void *)1;
     vault *v;
     sqlite3_vfs *vfs;
@@ -248,15 +257,15 @@ static void test_file_methods_fail_closed(void **state)
     assert_non_null(f);
     memset(buf, 0x41, sizeof buf);
     /* only whole, aligned pages may be written */
-    assert_int_equal(f->pMethods->xWrite(f, buf, 100, 4096), SQLITE_IOERR_WRITE);
-    assert_int_equal(f->pMethods->xWrite(f, buf, 4096, 100), SQLITE_IOERR_WRITE);
-    assert_int_equal(f->pMethods->xWrite(f, buf, 8192, 0), SQLITE_IOERR_WRITE);
+    assert_int_equal(f->pMethods->xWrite(f, buf, 100, P), SQLITE_IOERR_WRITE);
+    assert_int_equal(f->pMethods->xWrite(f, buf, P, 100), SQLITE_IOERR_WRITE);
+    assert_int_equal(f->pMethods->xWrite(f, buf, 2 * P, 0), SQLITE_IOERR_WRITE);
     /* page 1 must carry our page size and 40 reserved bytes */
-    assert_int_equal(f->pMethods->xWrite(f, buf, 4096, 0), SQLITE_IOERR_WRITE);
+    assert_int_equal(f->pMethods->xWrite(f, buf, P, 0), SQLITE_IOERR_WRITE);
     /* reads may not span pages */
-    assert_int_equal(f->pMethods->xRead(f, buf, 200, 4000), SQLITE_IOERR_READ);
+    assert_int_equal(f->pMethods->xRead(f, buf, 200, P - 100), SQLITE_IOERR_READ);
     /* no memory-mapped ciphertext */
-    assert_int_equal(f->pMethods->xFetch(f, 0, 4096, &map), SQLITE_OK);
+    assert_int_equal(f->pMethods->xFetch(f, 0, P, &map), SQLITE_OK);
     assert_null(map);
     /* temp files, WAL and super-journals cannot be opened */
     vfs = sqlite3_vfs_find(NULL);
