@@ -21,6 +21,7 @@ int chunk_read(chunk_in *in, int64_t id, uint8_t *buf, uint64_t want)
         return CHUNK_SQL;
     }
     in->got = (uint64_t)sqlite3_blob_bytes(in->bh);
+    in->want = want;
     if (in->got != want)
         return CHUNK_SIZE;
     /* blob reads of overflow pages go straight to buf (SQLite's direct

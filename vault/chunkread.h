@@ -25,7 +25,8 @@ typedef struct chunk_in {
     sqlite3 *db;
     sqlite3_blob *bh; /* opened at the first read, moved row to row */
     int sqlrc;        /* OUT after CHUNK_SQL */
-    uint64_t got;     /* OUT after CHUNK_SIZE */
+    uint64_t got;     /* OUT after CHUNK_SIZE: bytes the row holds */
+    uint64_t want;    /* OUT after CHUNK_SIZE: bytes it should hold */
 } chunk_in;
 
 /* Read the chunk row id, which must be exactly want bytes, into buf. */

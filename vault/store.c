@@ -870,7 +870,7 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
 
 /* The error for chunk_read's failure crc on chunk seq of content hex. */
 static int chunk_error(vault *v, int crc, int64_t seq, const chunk_in *in,
-                       uint64_t want, const char *hex, ev_err *e)
+                       const char *hex, ev_err *e)
 {
     if (crc == CHUNK_NODATA)
         return err_set(e, EV_ERR_INTEGRITY,
@@ -882,7 +882,7 @@ static int chunk_error(vault *v, int crc, int64_t seq, const chunk_in *in,
                        "chunk %lld of content %s has %llu bytes, not %llu: "
                        "the vault was tampered with",
                        (long long)seq, hex, (unsigned long long)in->got,
-                       (unsigned long long)want);
+                       (unsigned long long)in->want);
     return vault_sqlerr(v, in->sqlrc, "reading evidence", e);
 }
 
@@ -891,7 +891,7 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
                       uint64_t *written, ev_err *e)
 {
     sqlite3_stmt *st = NULL;
-    chunk_in in = {vault_db(v), NULL, 0, 0};
+    chunk_in in = {vault_db(v), NULL, 0, 0, 0};
     chunk_helper *helper = NULL;
     struct sha256_ctx h;
     uint8_t digest[STORE_HASHLEN], *own = NULL;
@@ -972,7 +972,7 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
             if (crc != CHUNK_OK) {
                 if (pipe)
                     sha256pipe_submit(pipe, slot, 0);
-                rc = chunk_error(v, crc, seq, &in, want, hex, e);
+                rc = chunk_error(v, crc, seq, &in, hex, e);
                 goto out;
             }
             errno = 0;
@@ -1003,11 +1003,7 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
         int hrc = chunk_helper_stop(helper, &hseq, &hin);
         helper = NULL;
         if (hrc != CHUNK_OK) {
-            rc = chunk_error(v, hrc, hseq, &hin,
-                             (uint64_t)hseq + 1 < nchunks
-                                 ? chunk
-                                 : size - (uint64_t)hseq * chunk,
-                             hex, e);
+            rc = chunk_error(v, hrc, hseq, &hin, hex, e);
             goto out;
         }
     }

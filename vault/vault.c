@@ -146,6 +146,15 @@ static int busy_wait(void *arg, int tries)
     return 1;
 }
 
+/* What every connection refuses: writes to the schema by SQL, extensions,
+ * and two-argument fts3_tokenizer() (which would let SQL plant a pointer). */
+static void harden(sqlite3 *db)
+{
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, NULL);
+}
+
 /* Open the database through v->vfs and apply evault's connection policy. */
 static int db_connect(vault *v, int create, ev_err *e)
 {
@@ -159,14 +168,11 @@ static int db_connect(vault *v, int create, ev_err *e)
     sqlite3_busy_handler(v->db, busy_wait, NULL);
     sqlite3_limit(v->db, SQLITE_LIMIT_ATTACHED, 1); /* VACUUM needs one */
     sqlite3_set_authorizer(v->db, authorize, NULL);
-    sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    harden(v->db);
     /* The schema's triggers keep the FTS5 index, which SQLite allows only
      * with a trusted schema. It is: every page is authenticated, so only a
      * holder of the vault's key can have written it. */
     sqlite3_db_config(v->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 1, NULL);
-    sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
-    /* two-argument fts3_tokenizer() would let SQL plant a pointer */
-    sqlite3_db_config(v->db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, NULL);
     /* temp_store first: nothing may ever spill plaintext to a temp file.
      * cache_size: a page missing from SQLite's cache costs a read and a
      * decryption of the whole page (16 KiB), not a copy out of the kernel's
@@ -196,9 +202,7 @@ int vault_reader_open(vault *v, sqlite3 **out)
 
     *out = NULL;
     if (rc == SQLITE_OK) {
-        sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-        sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
-                          NULL);
+        harden(db);
         rc = sqlite3_exec(db,
                           "PRAGMA temp_store=MEMORY;"
                           "PRAGMA query_only=ON;"

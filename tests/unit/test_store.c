@@ -623,7 +623,7 @@ static void test_chunk_helper(void **state)
     sha256_of(data, len, want);
     for (int bad = -1; bad < N; bad += 2) {
         sqlite3_stmt *st = NULL;
-        chunk_in in = {vault_db(v), NULL, 0, 0}, hin = {0};
+        chunk_in in = {vault_db(v), NULL, 0, 0, 0}, hin = {0};
         sha256pipe *pipe = sha256pipe_new(STORE_CHUNK);
         chunk_helper *h;
         int64_t hseq = -1;
