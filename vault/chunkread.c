@@ -24,8 +24,9 @@ int chunk_read(chunk_in *in, int64_t id, uint8_t *buf, uint64_t want)
     in->want = want;
     if (in->got != want)
         return CHUNK_SIZE;
-    /* blob reads of overflow pages go straight to buf (SQLite's direct
-     * overflow read; the VFS decrypts into it) */
+    /* SQLite copies the chunk out of its page cache into buf (3.40.1
+     * makes no direct overflow reads); the VFS decrypted each page
+     * straight into that cache */
     if (want > 0 &&
         (rc = sqlite3_blob_read(in->bh, buf, (int)want, 0)) != SQLITE_OK) {
         in->sqlrc = rc;

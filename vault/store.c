@@ -899,7 +899,7 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     uint64_t size, chunk, nchunks, done = 0;
     int64_t seq = 0, blob_id;
     sha256pipe *pipe = NULL;
-    int rc = EV_ERR_INTERNAL, src;
+    int rc = EV_ERR_INTERNAL, src, streaming = 0;
 
     if (written)
         *written = 0;
@@ -942,8 +942,15 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     /* hash on the other core while this one reads and decrypts, each chunk
      * read straight into a buffer of the hasher's; a small content, or no
      * thread to be had, is hashed here */
-    if (nchunks > 1)
+    if (nchunks > 1) {
+        /* chunks are read once: keep SQLite's cache small meanwhile */
+        if ((src = vault_stream_cache(v, 1)) != SQLITE_OK) {
+            rc = vault_sqlerr(v, src, "reading evidence", e);
+            goto out;
+        }
+        streaming = 1;
         pipe = sha256pipe_new((size_t)chunk);
+    }
     if (!pipe && nchunks > 0 && !(own = malloc((size_t)chunk))) {
         rc = err_set(e, EV_ERR_NOMEM, "out of memory");
         goto out;
@@ -1037,6 +1044,8 @@ out:
         (void)chunk_helper_stop(helper, &hseq, &hin);
     }
     sha256pipe_free(pipe);
+    if (streaming)
+        (void)vault_stream_cache(v, 0);
     if (own) {
         sodium_memzero(own, (size_t)chunk);
         free(own);

@@ -146,6 +146,11 @@ static int busy_wait(void *arg, int tries)
     return 1;
 }
 
+/* SQLite cache sizes (negative: KiB), see db_connect and
+ * vault_stream_cache */
+#define CACHE_NORMAL "-32768"
+#define CACHE_STREAM "-2048"
+
 /* What every connection refuses: writes to the schema by SQL, extensions,
  * and two-argument fts3_tokenizer() (which would let SQL plant a pointer). */
 static void harden(sqlite3 *db)
@@ -183,8 +188,16 @@ static int db_connect(vault *v, int create, ev_err *e)
                 "PRAGMA synchronous=FULL;"
                 "PRAGMA secure_delete=ON;"
                 "PRAGMA foreign_keys=ON;"
-                "PRAGMA cache_size=-32768;",
+                "PRAGMA cache_size=" CACHE_NORMAL ";",
                 "setting up the connection", e);
+}
+
+int vault_stream_cache(vault *v, int streaming)
+{
+    return sqlite3_exec(v->db,
+                        streaming ? "PRAGMA cache_size=" CACHE_STREAM
+                                  : "PRAGMA cache_size=" CACHE_NORMAL,
+                        NULL, NULL, NULL);
 }
 
 int vault_page_size_ok(uint32_t P)
@@ -206,6 +219,7 @@ int vault_reader_open(vault *v, sqlite3 **out)
         rc = sqlite3_exec(db,
                           "PRAGMA temp_store=MEMORY;"
                           "PRAGMA query_only=ON;"
+                          "PRAGMA cache_size=" CACHE_STREAM ";"
                           "BEGIN; SELECT count(*) FROM sqlite_schema;",
                           NULL, NULL, NULL);
     }

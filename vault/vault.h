@@ -66,11 +66,20 @@ void vault_close(vault *v);
 sqlite3 *vault_db(vault *v);
 
 /*
+ * Page-cache size for streaming: while streaming is set, vault_db(v) keeps
+ * only a small cache (evidence chunks are read once; filling a 32 MiB cache
+ * with pages that are never read again costs a page fault per 4 KiB), and
+ * unset brings back the normal cache. Returns an SQLite code.
+ */
+int vault_stream_cache(vault *v, int streaming);
+
+/*
  * A second, read-only connection to v's database through the same VFS, in
  * a read transaction of its own: for a helper thread that reads alongside
  * vault_db(v) while that connection holds a read transaction (so both see
  * the same state: no writer can commit in between). OUT: *out. Returns an
- * SQLite code. Close with vault_reader_close; only reads, no authorizer.
+ * SQLite code. Close with vault_reader_close; only reads, no authorizer;
+ * the small streaming cache.
  */
 int vault_reader_open(vault *v, sqlite3 **out);
 void vault_reader_close(sqlite3 *db);

@@ -45,6 +45,9 @@
 #define JREC_MAXBODY 65536
 #define JID_BYTES 16
 #define WB_EVERY (8u << 20) /* start writeback after this many bytes */
+/* read-ahead of ciphertext for sequential page reads (see page_cipher) */
+#define RA_BYTES (128u << 10)
+#define RA_AFTER 2 /* after this many reads, each of the page after the last */
 
 struct vfs_keys {
     uint8_t page[32];
@@ -96,6 +99,13 @@ typedef struct evfile {
     long cached; /* record whose body is in plain, or -1 */
     int wb_fd;          /* the base file's descriptor, or -1 (writeback) */
     uint64_t wb_bytes;  /* written since writeback was last started */
+    /* read-ahead: ciphertext of ra_n pages from page index ra_first (read
+     * under the current lock; dropped on any write, truncate or lock
+     * change), and the sequential-read detector */
+    uint8_t *ra;
+    uint64_t ra_first, ra_n;
+    uint64_t next_pg; /* index after the page read last */
+    int run;          /* reads in a row, each of next_pg */
 } evfile;
 
 static const sqlite3_io_methods main_methods;
@@ -120,11 +130,57 @@ static void page_ad(uint8_t *ad, const vfs_ctx *c, uint32_t pgno)
     le32_put(ad + 17, pgno);
 }
 
+static void ra_drop(evfile *f)
+{
+    f->ra_n = 0;
+    f->run = 0;
+}
+
+/*
+ * The ciphertext of page index pg (0-based), doff its offset on disk: out
+ * of the read-ahead buffer, or read now. A run of sequential reads (an
+ * overflow chain, a table scan) reads RA_BYTES at once, so that a pread of
+ * one page per page does not cost a system call each. The buffer is only
+ * ever ciphertext, authenticated when a page of it is used, and it lives
+ * only while this handle holds the same lock: another process can only
+ * write the file under an exclusive lock, which our shared one keeps out.
+ */
+static int page_cipher(evfile *f, uint64_t pg, sqlite3_int64 doff,
+                       uint8_t **ct)
+{
+    uint32_t P = f->ctx->page_size;
+    uint64_t n = RA_BYTES / P;
+
+    f->run = pg == f->next_pg ? f->run + 1 : 0;
+    f->next_pg = pg + 1;
+    if (f->ra_n && pg >= f->ra_first && pg < f->ra_first + f->ra_n) {
+        *ct = f->ra + (pg - f->ra_first) * P;
+        return SQLITE_OK;
+    }
+    f->ra_n = 0;
+    if (f->run >= RA_AFTER && n > 1 && f->lock >= SQLITE_LOCK_SHARED &&
+        (f->ra || (f->ra = malloc(RA_BYTES)))) {
+        /* a short read (the end of the file) keeps nothing: fall back to
+         * the page alone */
+        if (f->real->pMethods->xRead(f->real, f->ra, (int)(n * P), doff) ==
+            SQLITE_OK) {
+            f->ra_first = pg;
+            f->ra_n = n;
+            *ct = f->ra;
+            return SQLITE_OK;
+        }
+        f->run = 0;
+    }
+    *ct = f->cbuf;
+    return f->real->pMethods->xRead(f->real, f->cbuf, (int)P, doff);
+}
+
 /*
  * Read page index pg (0-based) from disk and decrypt it into dst, which has
  * room for dlen bytes: the whole page (P), or only the part SQLite may use
- * (P - VFS_RESERVE: its direct reads of overflow pages ask for just that),
- * so the plaintext lands where SQLite wants it without a copy. Returns
+ * (P - VFS_RESERVE: what SQLite's direct reads of overflow pages ask for;
+ * 3.40.1 makes none, later versions may), so the plaintext lands where
+ * SQLite wants it without a copy. Returns
  * SQLITE_OK, SQLITE_IOERR_SHORT_READ (page wholly past the end: dst zeroed),
  * SQLITE_IOERR_DATA (authentication failed: dst zeroed) or another I/O
  * error. With use_cache, page 1 comes from the cache when its nonce and tag
@@ -147,7 +203,7 @@ static int page_load(evfile *f, uint64_t pg, uint8_t *dst, uint32_t dlen,
         memcpy(dst, f->p1, dlen);
         return SQLITE_OK;
     }
-    rc = f->real->pMethods->xRead(f->real, ct, (int)P, doff);
+    rc = page_cipher(f, pg, doff, &ct);
     if (rc == SQLITE_IOERR_SHORT_READ) {
         int src;
         sqlite3_int64 sz = real_size(f, &src);
@@ -250,6 +306,7 @@ static int main_write(sqlite3_file *pf, const void *buf, int amt,
         return SQLITE_IOERR_WRITE;
     if (pg == 1)
         f->p1_valid = 0;
+    ra_drop(f);
     rc = f->real->pMethods->xWrite(f->real, f->cbuf, (int)P,
                                    VFS_HEADER_SIZE + off);
     if (rc == SQLITE_OK && f->wb_fd >= 0 &&
@@ -275,6 +332,7 @@ static int main_truncate(sqlite3_file *pf, sqlite3_int64 size)
         return SQLITE_IOERR_TRUNCATE;
     if (size < f->ctx->page_size)
         f->p1_valid = 0;
+    ra_drop(f);
     return f->real->pMethods->xTruncate(f->real, VFS_HEADER_SIZE + size);
 }
 
@@ -758,7 +816,8 @@ static int ev_close(sqlite3_file *pf)
     sodium_free(f->plain);
     sodium_free(f->p1);
     free(f->cbuf);
-    f->plain = f->cbuf = f->p1 = NULL;
+    free(f->ra);
+    f->plain = f->cbuf = f->p1 = f->ra = NULL;
     return rc;
 }
 
@@ -772,6 +831,8 @@ static int ev_lock(sqlite3_file *pf, int level)
 {
     evfile *f = (evfile *)pf;
     int rc = f->real->pMethods->xLock(f->real, level);
+    if (rc == SQLITE_OK && f->lock != level)
+        ra_drop(f);
     if (rc == SQLITE_OK)
         f->lock = level;
     return rc;
@@ -781,6 +842,7 @@ static int ev_unlock(sqlite3_file *pf, int level)
 {
     evfile *f = (evfile *)pf;
     int rc = f->real->pMethods->xUnlock(f->real, level);
+    ra_drop(f); /* whatever happened: from here on, others may write */
     if (rc == SQLITE_OK)
         f->lock = level;
     return rc;
