@@ -386,13 +386,26 @@ static void test_hot_journal_recovery(void **state)
     assert_int_equal(access("g.evault-journal", F_OK), -1);
 }
 
-/* Content pass for the read-ahead test: read every row's bytes. */
+/* Content pass for test_past_lock_page: read every row's bytes. */
 static int read_all(vault *v, void *arg, ev_err *e)
 {
     long *n = arg;
     (void)e;
     *n = count(v, "SELECT sum(length(x)) FROM t");
     return 0;
+}
+
+/* Flip one byte of page pgno (1-based) on disk. */
+static void flip_page_byte(const char *path, long pgno)
+{
+    off_t off = VFS_HEADER_SIZE + (off_t)(pgno - 1) * VAULT_PAGE_SIZE + 200;
+    uint8_t b;
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    b ^= 0x20;
+    assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    close(fd);
 }
 
 /*
@@ -409,8 +422,6 @@ static void test_past_lock_page(void **state)
     uint32_t lock_pgno = 0x40000000u / VAULT_PAGE_SIZE + 1;
     uint32_t bad_pgno = lock_pgno + 40;
     long n = 0;
-    uint8_t b;
-    int fd;
     vault *v;
     ev_err e;
     (void)state;
@@ -435,16 +446,7 @@ static void test_past_lock_page(void **state)
     vault_close(v);
 
     /* one flipped byte in a page past the hole */
-    fd = open("big.evault", O_RDWR);
-    assert_true(fd >= 0);
-    assert_int_equal(pread(fd, &b, 1, VFS_HEADER_SIZE +
-                                          (off_t)(bad_pgno - 1) *
-                                              VAULT_PAGE_SIZE + 100), 1);
-    b ^= 1;
-    assert_int_equal(pwrite(fd, &b, 1, VFS_HEADER_SIZE +
-                                           (off_t)(bad_pgno - 1) *
-                                               VAULT_PAGE_SIZE + 100), 1);
-    close(fd);
+    flip_page_byte("big.evault", bad_pgno);
     v = open_vault("big.evault");
     assert_int_equal(vault_check_ex(v, &r, &o, &e), 0);
     assert_int_equal(r.bad_pages, 1);
@@ -452,19 +454,6 @@ static void test_past_lock_page(void **state)
     assert_false(r.integrity_ok);
     vault_close(v);
     unlink("big.evault");
-}
-
-/* Flip one byte of page pgno (1-based) on disk. */
-static void flip_page_byte(const char *path, long pgno)
-{
-    off_t off = VFS_HEADER_SIZE + (off_t)(pgno - 1) * VAULT_PAGE_SIZE + 200;
-    uint8_t b;
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    assert_int_equal(pread(fd, &b, 1, off), 1);
-    b ^= 0x20;
-    assert_int_equal(pwrite(fd, &b, 1, off), 1);
-    close(fd);
 }
 
 /*
