@@ -141,7 +141,7 @@ int chunk_helper_failed(chunk_helper *h)
     return f;
 }
 
-int chunk_helper_stop(chunk_helper *h, int64_t *seq, chunk_in *out)
+int chunk_helper_settle(chunk_helper *h, int64_t *seq, chunk_in *out)
 {
     int rc;
 
@@ -152,13 +152,24 @@ int chunk_helper_stop(chunk_helper *h, int64_t *seq, chunk_in *out)
     pthread_mutex_lock(&h->mu);
     while (h->has_next || h->busy)
         pthread_cond_wait(&h->cv, &h->mu);
-    pthread_mutex_unlock(&h->mu);
-    sha256pipe_set_idle(h->pipe, NULL, NULL);
     rc = h->fail;
     if (rc) {
         *seq = h->fail_seq;
         *out = h->fail_in;
+        h->fail = 0;
     }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+int chunk_helper_stop(chunk_helper *h, int64_t *seq, chunk_in *out)
+{
+    int rc;
+
+    if (!h)
+        return CHUNK_OK;
+    rc = chunk_helper_settle(h, seq, out);
+    sha256pipe_set_idle(h->pipe, NULL, NULL);
     chunk_in_close(&h->in);
     vault_reader_close(h->in.db);
     pthread_cond_destroy(&h->cv);

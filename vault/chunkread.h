@@ -59,8 +59,14 @@ int chunk_helper_offer(chunk_helper *h, int64_t id, int64_t seq,
 int chunk_helper_failed(chunk_helper *h);
 
 /*
- * Wait for the helper's last read, detach it from the pipe and close its
- * connection (before sha256pipe_final).
+ * Wait for the helper's last read (before sha256pipe_final) and return,
+ * then forget, its first failure since the last settle: CHUNK_OK or a
+ * failure, with the chunk's sequence number in *seq and the details in *out.
+ * The helper stays attached for the next content. Accepts NULL (CHUNK_OK).
+ */
+int chunk_helper_settle(chunk_helper *h, int64_t *seq, chunk_in *out);
+/*
+ * Settle, then detach the helper from the pipe and close its connection.
  * Returns CHUNK_OK or its first failure, with the chunk's sequence number
  * in *seq and the details in *out (sqlrc, got). Accepts NULL (CHUNK_OK).
  */

@@ -868,6 +868,44 @@ int store_blob_extract(vault *v, const uint8_t *sha256, int fd,
 /* Largest chunk_size a blob row may claim (ingest writes STORE_CHUNK). */
 #define CHUNK_MAX (64u << 20)
 
+/*
+ * What streaming content out needs beyond one call: the SHA-256 pipe (its
+ * thread and buffers), verify's chunk helper (a second connection) and the
+ * small page cache. verify keeps one for all contents, so that a vault of
+ * many photos does not start a thread, map 8 MiB and open a connection per
+ * file; a single extract has one of its own.
+ */
+typedef struct stream_ctx {
+    sha256pipe *pipe;
+    uint64_t bufsize;     /* the pipe's buffers */
+    chunk_helper *helper; /* bound to pipe */
+    int no_helper;        /* one could not be started: do not retry */
+    int small_cache;      /* vault_stream_cache(v, 1) is in force */
+} stream_ctx;
+
+/* Stop the helper (after its last read: the pipe it fills goes next) and
+ * the pipe; the next content starts afresh. */
+static void stream_drop(stream_ctx *sc)
+{
+    if (sc->helper) {
+        int64_t hseq;
+        chunk_in hin;
+        (void)chunk_helper_stop(sc->helper, &hseq, &hin);
+        sc->helper = NULL;
+    }
+    sha256pipe_free(sc->pipe);
+    sc->pipe = NULL;
+    sc->bufsize = 0;
+}
+
+static void stream_end(vault *v, stream_ctx *sc)
+{
+    stream_drop(sc);
+    if (sc->small_cache)
+        (void)vault_stream_cache(v, 0);
+    sc->small_cache = 0;
+}
+
 /* The error for chunk_read's failure crc on chunk seq of content hex. */
 static int chunk_error(vault *v, int crc, int64_t seq, const chunk_in *in,
                        const char *hex, ev_err *e)
@@ -886,10 +924,14 @@ static int chunk_error(vault *v, int crc, int64_t seq, const chunk_in *in,
     return vault_sqlerr(v, in->sqlrc, "reading evidence", e);
 }
 
-int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
-                      void *sink_arg, store_progress_fn progress, void *arg,
-                      uint64_t *written, ev_err *e)
+/* store_blob_stream, with the pipe, helper and cache of sc (kept for the
+ * next call), or of its own (sc NULL). */
+static int blob_stream(vault *v, stream_ctx *sc, const uint8_t *sha256,
+                       store_sink_fn sink, void *sink_arg,
+                       store_progress_fn progress, void *arg,
+                       uint64_t *written, ev_err *e)
 {
+    stream_ctx own_sc = {0}, *s = sc ? sc : &own_sc;
     sqlite3_stmt *st = NULL;
     chunk_in in = {vault_db(v), NULL, 0, 0, 0};
     chunk_helper *helper = NULL;
@@ -899,7 +941,7 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     uint64_t size, chunk, nchunks, done = 0;
     int64_t seq = 0, blob_id;
     sha256pipe *pipe = NULL;
-    int rc = EV_ERR_INTERNAL, src, streaming = 0;
+    int rc = EV_ERR_INTERNAL, src;
 
     if (written)
         *written = 0;
@@ -944,12 +986,18 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
      * thread to be had, is hashed here */
     if (nchunks > 1) {
         /* chunks are read once: keep SQLite's cache small meanwhile */
-        if ((src = vault_stream_cache(v, 1)) != SQLITE_OK) {
-            rc = vault_sqlerr(v, src, "reading evidence", e);
-            goto out;
+        if (!s->small_cache) {
+            if ((src = vault_stream_cache(v, 1)) != SQLITE_OK) {
+                rc = vault_sqlerr(v, src, "reading evidence", e);
+                goto out;
+            }
+            s->small_cache = 1;
         }
-        streaming = 1;
-        pipe = sha256pipe_new((size_t)chunk);
+        if (s->pipe && s->bufsize < chunk)
+            stream_drop(s);
+        if (!s->pipe && (s->pipe = sha256pipe_new((size_t)chunk)))
+            s->bufsize = chunk;
+        pipe = s->pipe;
     }
     if (!pipe && nchunks > 0 && !(own = malloc((size_t)chunk))) {
         rc = err_set(e, EV_ERR_NOMEM, "out of memory");
@@ -957,9 +1005,14 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     }
     /* verify (no sink) inside a read transaction: the hasher thread reads
      * chunks too, through a second connection, whenever it waits for data,
-     * so that pages are decrypted on both cores */
-    if (pipe && !sink && nchunks >= 4 && !sqlite3_get_autocommit(vault_db(v)))
-        helper = chunk_helper_start(v, pipe);
+     * so that pages are decrypted on both cores (worth its start for a
+     * few chunks only when it serves more contents than one) */
+    if (pipe && !sink && !s->helper && !s->no_helper &&
+        (sc || nchunks >= 4) && !sqlite3_get_autocommit(vault_db(v)) &&
+        !(s->helper = chunk_helper_start(v, pipe)))
+        s->no_helper = 1;
+    if (pipe && !sink)
+        helper = s->helper;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         uint64_t want = (uint64_t)seq + 1 < nchunks ? chunk : size - done;
@@ -1007,8 +1060,7 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     {
         int64_t hseq = 0;
         chunk_in hin = {0};
-        int hrc = chunk_helper_stop(helper, &hseq, &hin);
-        helper = NULL;
+        int hrc = chunk_helper_settle(helper, &hseq, &hin);
         if (hrc != CHUNK_OK) {
             rc = chunk_error(v, hrc, hseq, &hin, hex, e);
             goto out;
@@ -1038,14 +1090,12 @@ int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
     }
     rc = 0;
 out:
-    if (helper) { /* its reads end before the pipe they fill goes */
-        int64_t hseq;
-        chunk_in hin;
-        (void)chunk_helper_stop(helper, &hseq, &hin);
-    }
-    sha256pipe_free(pipe);
-    if (streaming)
-        (void)vault_stream_cache(v, 0);
+    /* after a failure the pipe may hold part of this content's hash, and
+     * the helper a failure of its own: start the next content afresh */
+    if (!sc)
+        stream_end(v, s);
+    else if (rc != 0)
+        stream_drop(s);
     if (own) {
         sodium_memzero(own, (size_t)chunk);
         free(own);
@@ -1055,10 +1105,19 @@ out:
     return rc;
 }
 
+int store_blob_stream(vault *v, const uint8_t *sha256, store_sink_fn sink,
+                      void *sink_arg, store_progress_fn progress, void *arg,
+                      uint64_t *written, ev_err *e)
+{
+    return blob_stream(v, NULL, sha256, sink, sink_arg, progress, arg,
+                       written, e);
+}
+
 int store_verify_all(vault *v, report *r, store_progress_fn progress,
                      void *arg, uint64_t *files, uint64_t *bytes,
                      uint64_t *bad, ev_err *e)
 {
+    stream_ctx sc = {0};
     sqlite3_stmt *st = NULL;
     uint64_t total = 0;
     verify_progress vp = {progress, arg, 0, 0};
@@ -1093,7 +1152,8 @@ int store_verify_all(vault *v, report *r, store_progress_fn progress,
         }
         memcpy(sha, sqlite3_column_blob(st, 0), STORE_HASHLEN);
         err_clear(&one);
-        rc = store_blob_extract(v, sha, -1, verify_step, &vp, NULL, &one);
+        rc = blob_stream(v, &sc, sha, NULL, NULL, verify_step, &vp, NULL,
+                         &one);
         (*files)++;
         vp.base += size;
         if (rc == EV_ERR_INTEGRITY) {
@@ -1109,6 +1169,7 @@ int store_verify_all(vault *v, report *r, store_progress_fn progress,
     }
     if (rc == 0 && src != SQLITE_DONE)
         rc = vault_sqlerr(v, src, "reading evidence", e);
+    stream_end(v, &sc);
     sqlite3_finalize(st);
     return rc;
 }
