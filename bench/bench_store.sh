@@ -9,7 +9,9 @@
 #      extract for the 1 GiB file and a 4 GiB one;
 #   4. `evault verify` of the vault holding the 1 GiB file (every page,
 #      integrity_check, the evidence re-hashed, seals, custody log) vs
-#      coreutils `sha256sum` of the same file (issue 4: at most 0.5x).
+#      coreutils `sha256sum` of the same file (issue 4: at most 0.5x);
+#   5. (context, no target) `evault verify` of a vault holding many 3 MiB
+#      files (photos, say) vs `sha256sum` of those files.
 #
 # Rounds interleave cp and evault; the summary quotes medians of per-round
 # ratios. evault's times include the whole process: unlock (the KDF, about
@@ -20,13 +22,15 @@
 #
 # Environment: BUILD, BENCH_DIR (scratch parent, default bench/out; a real
 # disk), BENCH_STORE_MB (1024), BENCH_STORE_BIG_MB (4096; 0 skips the large
-# case: it needs about 3x that much free disk), BENCH_STORE_REPS (3).
+# case: it needs about 3x that much free disk), BENCH_STORE_REPS (3),
+# BENCH_STORE_MANY (300 files for case 5; 0 skips it).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build/rel}
 MB=${BENCH_STORE_MB:-1024}
 BIG_MB=${BENCH_STORE_BIG_MB:-4096}
 REPS=${BENCH_STORE_REPS:-3}
+MANY=${BENCH_STORE_MANY:-300}
 parent=${BENCH_DIR:-bench/out}
 EVAULT=$PWD/$BUILD/evault
 HELPER=$PWD/$BUILD/bench/bench_store
@@ -106,9 +110,41 @@ one_size() {
     rm -f "$src"
 }
 
+# many_files N ROUNDS: print "@many N ROUND VERIFY SHA" (N files of 3 MiB
+# and a little, one vault; verify and sha256sum take turns going first).
+many_files() {
+    local n=$1 rounds=$2 r i v=$dir/m.evault
+    note "writing $n files of 3 MiB and a vault holding them"
+    mkdir -p "$dir/many" || die "cannot make $dir/many"
+    for i in $(seq 1 "$n"); do
+        head -c $((3 * 1048576 + i * 1000)) /dev/urandom >"$dir/many/f$i.jpg" ||
+            die "cannot write the files"
+    done
+    "$HELPER" mkvault "$v" "$dir/pass" interactive 1 >/dev/null || die "mkvault failed"
+    find "$dir/many" -name '*.jpg' -print0 |
+        xargs -0 "$EVAULT" -f "$v" --passphrase-file "$dir/pass" evidence add 1 \
+            >/dev/null || die "evidence add of the files failed"
+    sync
+    for r in $(seq 1 "$rounds"); do
+        note "$n files, round $r of $rounds"
+        if [ $((r % 2)) -eq 1 ]; then
+            run_timed "$dir/ver" "$EVAULT" -f "$v" --passphrase-file "$dir/pass" verify
+            run_timed "$dir/sha" sha256sum "$dir"/many/*
+        else
+            run_timed "$dir/sha" sha256sum "$dir"/many/*
+            run_timed "$dir/ver" "$EVAULT" -f "$v" --passphrase-file "$dir/pass" verify
+        fi
+        read -r ver _ <"$dir/ver"
+        read -r sha _ <"$dir/sha"
+        echo "@many $n $r $ver $sha"
+    done
+    rm -rf "$dir/many" "$v"
+}
+
 results=$dir/results
 one_size "$MB" "$REPS" | tee -a "$results"
 [ "$BIG_MB" -gt 0 ] && one_size "$BIG_MB" 1 | tee -a "$results"
+[ "$MANY" -gt 0 ] && many_files "$MANY" "$REPS" | tee -a "$results"
 
 col() { awk -v m="$1" -v c="$2" '$1 == "@store" && $2 == m { print $c }' "$results"; }
 ratio() { awk -v m="$1" -v a="$2" -v b="$3" '$1 == "@store" && $2 == m { printf "%.4f\n", $a / $b }' "$results"; }
@@ -139,6 +175,13 @@ ver_sha=$(ratio "$MB" 10 11 | median)
 printf '  verify %.2f (unlock with the interactive KDF included), sha256sum %.2f\n' \
     "$(col "$MB" 10 | median)" "$(col "$MB" 11 | median)"
 printf '%-44s %10s %10s  %s\n' "verify / sha256sum, $MB MiB of evidence" "${ver_sha}x" "<= 0.50x" "$(verdict "$ver_sha" 0.5)"
+if [ "$MANY" -gt 0 ]; then
+    many=$(awk '$1 == "@many" { printf "%.4f\n", $4 / $5 }' "$results" | median)
+    printf '  verify %.2f, sha256sum %.2f (%s files of 3 MiB)\n' \
+        "$(awk '$1 == "@many" { print $4 }' "$results" | median)" \
+        "$(awk '$1 == "@many" { print $5 }' "$results" | median)" "$MANY"
+    printf '%-44s %10s %10s  %s\n' "  context: verify / sha256sum, $MANY files" "${many}x" "-" "-"
+fi
 if [ "$BIG_MB" -gt 0 ]; then
     printf '%-44s %10s %10s  %s\n' "peak RSS, add $BIG_MB MiB" "$rss_add_big MiB" "<= $limit MiB" "$(verdict "$rss_add_big" $limit)"
     printf '%-44s %10s %10s  %s\n' "peak RSS, extract $BIG_MB MiB" "$rss_ext_big MiB" "<= $limit MiB" "$(verdict "$rss_ext_big" $limit)"
