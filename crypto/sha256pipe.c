@@ -198,16 +198,6 @@ static void push(sha256pipe *p, unsigned i, size_t len, int final)
     pthread_cond_signal(&p->filled);
 }
 
-/* Wait for a free slot and fill it. Called with the mutex held. */
-static void put(sha256pipe *p, const uint8_t *data, size_t len, int final)
-{
-    unsigned i = claim(p);
-
-    if (len)
-        memcpy(p->ring[i].buf, data, len);
-    push(p, i, len, final);
-}
-
 uint8_t *sha256pipe_claim(sha256pipe *p, unsigned *slot)
 {
     pthread_mutex_lock(&p->mu);
@@ -252,23 +242,11 @@ void sha256pipe_kick(sha256pipe *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-void sha256pipe_update(sha256pipe *p, const uint8_t *data, size_t len)
-{
-    pthread_mutex_lock(&p->mu);
-    while (len > 0) {
-        size_t n = len < p->bufsize ? len : p->bufsize;
-        put(p, data, n, 0);
-        data += n;
-        len -= n;
-    }
-    pthread_mutex_unlock(&p->mu);
-}
-
 void sha256pipe_final(sha256pipe *p, uint8_t *digest)
 {
     pthread_mutex_lock(&p->mu);
     p->done = 0;
-    put(p, NULL, 0, 1);
+    push(p, claim(p), 0, 1);
     while (!p->done)
         pthread_cond_wait(&p->drained, &p->mu);
     memcpy(digest, p->digest, SHA256_DIGEST_SIZE);

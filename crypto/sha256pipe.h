@@ -3,10 +3,9 @@
  * second thread, so that a reader that decrypts pages on one core and a
  * hasher on the other run side by side: verify and extract stream evidence
  * out of the vault at the speed of the slower of the two instead of their
- * sum. Data handed over is copied into one of a few fixed buffers (the
- * caller's buffer may be reused at once), or written there by the caller
- * (claim/submit); both block only when all buffers are waiting to be
- * hashed. Buffers are wiped when freed.
+ * sum. Data is written by the caller straight into one of a few fixed
+ * buffers (claim/submit), which blocks only when all buffers are waiting to
+ * be hashed. Buffers are wiped when freed.
  */
 #ifndef EV_SHA256PIPE_H
 #define EV_SHA256PIPE_H
@@ -18,9 +17,6 @@ typedef struct sha256pipe sha256pipe;
 
 /* Start a hasher thread with buffers of bufsize bytes. NULL on failure. */
 sha256pipe *sha256pipe_new(size_t bufsize);
-
-/* Hash the next len bytes of data (any length; split as needed). */
-void sha256pipe_update(sha256pipe *p, const uint8_t *data, size_t len);
 
 /*
  * Zero-copy hand-over: claim waits for a free buffer and returns it (its

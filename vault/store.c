@@ -1003,15 +1003,14 @@ static int blob_stream(vault *v, stream_ctx *sc, const uint8_t *sha256,
         rc = err_set(e, EV_ERR_NOMEM, "out of memory");
         goto out;
     }
-    /* verify (no sink) inside a read transaction: the hasher thread reads
-     * chunks too, through a second connection, whenever it waits for data,
-     * so that pages are decrypted on both cores (worth its start for a
-     * few chunks only when it serves more contents than one) */
-    if (pipe && !sink && !s->helper && !s->no_helper &&
-        (sc || nchunks >= 4) && !sqlite3_get_autocommit(vault_db(v)) &&
+    /* verify's pass (sc, no sink, inside a read transaction): the hasher
+     * thread reads chunks too, through a second connection, whenever it
+     * waits for data, so that pages are decrypted on both cores */
+    if (sc && pipe && !sink && !s->helper && !s->no_helper &&
+        !sqlite3_get_autocommit(vault_db(v)) &&
         !(s->helper = chunk_helper_start(v, pipe)))
         s->no_helper = 1;
-    if (pipe && !sink)
+    if (sc && pipe && !sink)
         helper = s->helper;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
